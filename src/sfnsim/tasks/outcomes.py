@@ -1,0 +1,39 @@
+"""What a Task handler may return when a plain value is not enough."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class TaskResponse:
+    """A handler's answer with delivery details.
+
+    * ``value``: the result. By default it is the *function's* result, which sfnsim shapes as the
+      integration does (e.g. ``lambda:invoke`` wraps it in ``Payload``).
+    * ``raw=True``: ``value`` is already the service's response, used as-is (replaying recorded
+      executions needs this).
+    * ``duration``: virtual seconds the task takes before it answers; ``math.inf`` means it never
+      answers (it can then only time out).
+    * ``error``/``cause``: fail the task with this error after ``duration`` instead of returning.
+    * ``submitted``: for ``.waitForTaskToken``/``.sync`` tasks, the service's response to the
+      submission (the ``TaskSubmitted`` event's output); ``value`` is what the callback/job returned.
+    """
+
+    value: Any = None
+    raw: bool = False
+    duration: float = 0.0
+    error: str | None = None
+    cause: str | None = None
+    submitted: Any = _UNSET
+
+    @property
+    def fails(self) -> bool:
+        return self.error is not None
+
+    @property
+    def has_submitted(self) -> bool:
+        return self.submitted is not _UNSET
