@@ -99,7 +99,7 @@ class CompiledPath:
         if self.root == "data":
             return scope.data
         if self.root == "context":
-            return scope.context
+            return scope.context_value()
         try:
             return scope.variables[self.variable]  # type: ignore[index]
         except KeyError:

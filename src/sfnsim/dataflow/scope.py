@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(slots=True)
@@ -17,9 +17,16 @@ class Scope:
     """
 
     data: Any
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def with_data(self, data: Any) -> "Scope":
         return Scope(data, self.context, self.variables, self.rng)
+
+    def context_value(self) -> Any:
+        """``$$``; the engine may pass a zero-argument callable so it is only built when used."""
+        context = self.context
+        if callable(context):
+            context = self.context = context()
+        return context

@@ -1,0 +1,123 @@
+"""The Python API: ``StateMachine`` (load once, run many) and ``Execution`` (one run's outcome)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from sfnsim.engine.compiler import CompiledMachine, compile_machine
+from sfnsim.engine.execution import ExecutionOptions, ExecutionRunner
+from sfnsim.history.events import to_aws_events
+from sfnsim.tasks.dispatch import Handler
+
+
+class StateMachine:
+    """A loaded, validated and compiled state machine definition."""
+
+    def __init__(self, definition: dict[str, Any], *, name: str = "StateMachine", source: str | None = None) -> None:
+        self.definition = definition
+        self.name = name
+        self.source = source
+        self._compiled: CompiledMachine = compile_machine(definition)
+
+    # -- loading --------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, definition: dict[str, Any], *, name: str = "StateMachine") -> "StateMachine":
+        from sfnsim.asl import load_definition
+
+        loaded = load_definition(definition)
+        return cls(loaded.raw, name=name)
+
+    @classmethod
+    def from_json(cls, text: str, *, name: str = "StateMachine") -> "StateMachine":
+        """From JSON (or YAML) text."""
+        from sfnsim.asl import load_definition
+
+        loaded = load_definition(text)
+        return cls(loaded.raw, name=name)
+
+    from_yaml = from_json
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, name: str | None = None) -> "StateMachine":
+        from sfnsim.asl import load_definition
+
+        file_path = Path(path)
+        loaded = load_definition(file_path)
+        return cls(loaded.raw, name=name or machine_name_from_path(file_path), source=str(file_path))
+
+    # -- running --------------------------------------------------------------------------------
+    def start(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,
+              start_time: datetime | None = None, name: str | None = None,
+              s3_objects: Mapping[tuple[str, str], str] | None = None) -> "Execution":
+        """Start an execution and run it as far as it can go (to the end, or to a pending callback)."""
+        options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {})
+        runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, handlers, options)
+        runner.start()
+        return Execution(self, runner)
+
+    def run(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,
+            start_time: datetime | None = None, name: str | None = None,
+            s3_objects: Mapping[tuple[str, str], str] | None = None) -> "Execution":
+        """Run an execution to its end and return it."""
+        return self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
+                          s3_objects=s3_objects)
+
+    def __repr__(self) -> str:
+        return f"StateMachine({self.name!r}, states={list(self.definition.get('States', {}))})"
+
+
+def machine_name_from_path(path: Path) -> str:
+    """``etl.asl.json`` → ``etl``: the file name without its extensions."""
+    return path.name.split(".", 1)[0] or "StateMachine"
+
+
+class Execution:
+    """The outcome of one run, and AWS-shaped views over its history."""
+
+    def __init__(self, machine: StateMachine, runner: ExecutionRunner) -> None:
+        self.machine = machine
+        self._runner = runner
+
+    @property
+    def status(self) -> str:
+        return self._runner.status
+
+    @property
+    def output(self) -> Any:
+        return self._runner.output
+
+    @property
+    def error(self) -> str | None:
+        return self._runner.error
+
+    @property
+    def cause(self) -> str | None:
+        return self._runner.cause
+
+    @property
+    def execution_arn(self) -> str:
+        return self._runner.info.execution_arn
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """Events as dicts with AWS's keys; payloads as Python values (not JSON text)."""
+        return self._runner.history.events
+
+    @property
+    def path(self) -> list[str]:
+        """Names of the states entered, in order (Parallel branches and Map iterations included)."""
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
+
+    def to_aws_history(self) -> dict[str, Any]:
+        """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""
+        return to_aws_events(self.history)
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        self._runner.stop(error, cause)
+
+    def __repr__(self) -> str:
+        detail = f"error={self.error!r}" if self.status != "SUCCEEDED" else f"output={self.output!r}"
+        return f"Execution(status={self.status!r}, {detail})"

@@ -1,0 +1,58 @@
+"""The context object (``$$``) as AWS builds it for each state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExecutionInfo:
+    """Facts about the execution that do not change while it runs."""
+
+    execution_arn: str
+    name: str
+    input: Any
+    start_time: str
+    role_arn: str
+    state_machine_arn: str
+    state_machine_name: str
+    redrive_count: int = 0
+
+    def execution_object(self) -> dict[str, Any]:
+        return {
+            "Id": self.execution_arn,
+            "Input": self.input,
+            "StartTime": self.start_time,
+            "Name": self.name,
+            "RoleArn": self.role_arn,
+            "RedriveCount": self.redrive_count,
+        }
+
+    def state_machine_object(self) -> dict[str, Any]:
+        return {"Id": self.state_machine_arn, "Name": self.state_machine_name}
+
+
+def context_object(
+    info: ExecutionInfo,
+    state_name: str,
+    entered_time: str,
+    *,
+    retry_count: int | None = None,
+    task_token: str | None = None,
+    map_item: tuple[int, Any] | None = None,
+) -> dict[str, Any]:
+    """``$$`` for one state: Execution, StateMachine, State, and Task/Map when they apply."""
+    state: dict[str, Any] = {"Name": state_name, "EnteredTime": entered_time}
+    if retry_count is not None:
+        state["RetryCount"] = retry_count
+    context: dict[str, Any] = {
+        "Execution": info.execution_object(),
+        "StateMachine": info.state_machine_object(),
+        "State": state,
+    }
+    if task_token is not None:
+        context["Task"] = {"Token": task_token}
+    if map_item is not None:
+        context["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
+    return context

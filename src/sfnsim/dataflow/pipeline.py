@@ -1,0 +1,127 @@
+"""The JSONPath input/output pipeline of a state, one small stage per AWS field.
+
+    state input ─InputPath→ ─Parameters→ (task / branches / Result) ─ResultSelector→
+                ─ResultPath (merged into the *state input*)→ ─OutputPath→ state output
+
+Each stage is compiled once from the state's definition. A field that is absent leaves the value as
+it is; ``InputPath``/``OutputPath`` set to ``null`` give ``{}``; ``ResultPath: null`` discards the
+result and passes the state input through.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from sfnsim.dataflow.jsonpath import (
+    PathNotFound,
+    ResultPathMismatch,
+    compile_path,
+    compile_reference_path,
+)
+from sfnsim.dataflow.scope import Scope
+from sfnsim.dataflow.templates import Evaluator, compile_template
+from sfnsim.errors import StatesError, runtime_error
+from sfnsim.history.events import dump_json
+
+ABSENT: Any = object()
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def _identity(scope: Scope) -> Any:
+    return scope.data
+
+
+def _empty_object(scope: Scope) -> Any:
+    return {}
+
+
+def compile_selector(path: Any) -> Evaluator:
+    """InputPath/OutputPath: a path, or null for ``{}``, or absent for everything."""
+    if path is ABSENT or path == "$":
+        return _identity
+    if path is None:
+        return _empty_object
+    compiled = compile_path(path)
+
+    def select(scope: Scope) -> Any:
+        try:
+            return compiled.resolve(scope)
+        except PathNotFound as missing:
+            raise runtime_error(f"Invalid path '{compiled.text}' : {missing.jayway_message()}") from None
+
+    return select
+
+
+def compile_result_path(path: Any) -> Callable[[Any, Any], Any]:
+    """ResultPath: ``merge(state_input, result) -> combined``."""
+    if path is ABSENT or path == "$":
+        return lambda state_input, result: result
+    if path is None:
+        return lambda state_input, result: state_input
+    reference = compile_reference_path(path)
+
+    def merge(state_input: Any, result: Any) -> Any:
+        try:
+            return reference.assign(state_input, result)
+        except ResultPathMismatch:
+            raise StatesError(
+                "States.ResultPathMatchFailure",
+                f"Unable to apply ResultPath \"{reference.text}\" to input {dump_json(state_input)}",
+                runtime=True,
+            ) from None
+
+    return merge
+
+
+def compile_optional_template(template: Any) -> Evaluator | None:
+    return None if template is ABSENT else compile_template(template)
+
+
+class JsonPathIO:
+    """The compiled JSONPath fields of one state."""
+
+    __slots__ = ("input_path", "parameters", "result_selector", "result_path", "output_path")
+
+    def __init__(self, state: dict[str, Any], *, parameters_field: str | None = "Parameters") -> None:
+        self.input_path = compile_selector(state.get("InputPath", ABSENT))
+        self.parameters = (
+            compile_optional_template(state.get(parameters_field, ABSENT)) if parameters_field else None
+        )
+        self.result_selector = compile_optional_template(state.get("ResultSelector", ABSENT))
+        self.result_path = compile_result_path(state.get("ResultPath", ABSENT))
+        self.output_path = compile_selector(state.get("OutputPath", ABSENT))
+
+    def after_input_path(self, scope: Scope) -> Any:
+        return self.input_path(scope)
+
+    def after_parameters(self, scope: Scope) -> Any:
+        """``scope.data`` is the value after InputPath."""
+        return self.parameters(scope) if self.parameters is not None else scope.data
+
+    def after_result_selector(self, scope: Scope) -> Any:
+        """``scope.data`` is the raw result."""
+        return self.result_selector(scope) if self.result_selector is not None else scope.data
+
+    def state_output(self, state_input: Any, result: Any, scope: Scope) -> Any:
+        """ResultPath then OutputPath; ``scope`` supplies context and variables."""
+        combined = self.result_path(state_input, result)
+        return self.output_path(scope.with_data(combined))
+
+
+def check_payload_size(value: Any, state_name: str) -> None:
+    """AWS fails a state whose result exceeds 256 KiB with ``States.DataLimitExceeded``."""
+    if _payload_size(value) > MAX_PAYLOAD_BYTES:
+        raise StatesError(
+            "States.DataLimitExceeded",
+            f"The state/task '{state_name}' returned a result with a size exceeding "
+            "the maximum number of bytes service limit.",
+        )
+
+
+def _payload_size(value: Any) -> int:
+    if value is None or isinstance(value, (bool, int, float)):
+        return 8
+    if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 4:
+        return len(value) * 4  # an upper bound is enough while it stays under the limit
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))

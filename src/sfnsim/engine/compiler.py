@@ -1,0 +1,88 @@
+"""Compile a validated definition into ready-to-run state executors (once per StateMachine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generator
+
+from sfnsim.dataflow.choice import ChoiceRuleError
+from sfnsim.dataflow.jsonpath import PathSyntaxError
+from sfnsim.dataflow.templates import TemplateError
+from sfnsim.engine.runtime import Branch, Run
+from sfnsim.engine.states.base import StateExecutor
+from sfnsim.engine.states.choice_state import ChoiceState
+from sfnsim.engine.states.fail_state import FailState
+from sfnsim.engine.states.map_state import MapState
+from sfnsim.engine.states.parallel_state import ParallelState
+from sfnsim.engine.states.pass_state import PassState
+from sfnsim.engine.states.succeed_state import SucceedState
+from sfnsim.engine.states.task_state import TaskState
+from sfnsim.engine.states.wait_state import WaitState
+from sfnsim.errors import DefinitionError, Problem, UnsupportedFeatureError
+
+EXECUTORS: dict[str, type[StateExecutor]] = {
+    "Pass": PassState,
+    "Task": TaskState,
+    "Choice": ChoiceState,
+    "Wait": WaitState,
+    "Succeed": SucceedState,
+    "Fail": FailState,
+    "Parallel": ParallelState,
+    "Map": MapState,
+}
+
+
+@dataclass
+class Flow:
+    """A compiled set of states with its StartAt: the machine itself, a Parallel branch or a Map processor."""
+
+    start_at: str
+    states: dict[str, StateExecutor]
+
+    def run(self, run: Run, branch: Branch, data: Any) -> Generator[Any, Any, Any]:
+        name: str | None = self.start_at
+        states = self.states
+        while name is not None:
+            data, name = yield from states[name].execute(run, branch, data)
+        return data
+
+
+@dataclass
+class CompiledMachine:
+    flow: Flow
+    timeout_seconds: float | None
+    query_language: str
+
+
+class Compiler:
+    def __init__(self, query_language: str) -> None:
+        self.query_language = query_language
+        self.problems: list[Problem] = []
+
+    def compile_branch(self, spec: dict[str, Any], pointer: str = "") -> Flow:
+        states: dict[str, StateExecutor] = {}
+        for name, state_spec in spec.get("States", {}).items():
+            executor_type = EXECUTORS.get(state_spec.get("Type"))
+            where = f"{pointer}/States/{name}" if pointer else f"/States/{name}"
+            if executor_type is None:
+                self.problems.append(Problem(where + "/Type", f"unknown state type {state_spec.get('Type')!r}"))
+                continue
+            try:
+                states[name] = executor_type(name, state_spec, self)
+            except (PathSyntaxError, TemplateError, ChoiceRuleError, ValueError) as exc:
+                self.problems.append(Problem(where, str(exc)))
+        return Flow(spec.get("StartAt", ""), states)
+
+
+def compile_machine(definition: dict[str, Any]) -> CompiledMachine:
+    """Compile ``definition`` (already validated); raises DefinitionError for what only compiling finds."""
+    query_language = definition.get("QueryLanguage", "JSONPath")
+    compiler = Compiler(query_language)
+    try:
+        flow = compiler.compile_branch(definition)
+    except UnsupportedFeatureError:
+        raise
+    if compiler.problems:
+        raise DefinitionError(compiler.problems)
+    timeout = definition.get("TimeoutSeconds")
+    return CompiledMachine(flow, float(timeout) if timeout is not None else None, query_language)

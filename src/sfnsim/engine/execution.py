@@ -1,0 +1,126 @@
+"""One execution of a compiled machine: start it, let the scheduler run it, settle its status."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from sfnsim.dataflow.context import ExecutionInfo
+from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
+from sfnsim.engine.clock import VirtualClock, iso_millis
+from sfnsim.engine.compiler import CompiledMachine
+from sfnsim.engine.runtime import Branch, Run
+from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
+from sfnsim.errors import InputError, StatesError
+from sfnsim.history.events import HistoryRecorder
+from sfnsim.tasks.dispatch import Handler, TaskDispatcher
+
+DEFAULT_START_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+
+
+@dataclass
+class ExecutionOptions:
+    seed: int = 0
+    start_time: datetime | None = None
+    name: str | None = None
+    role_arn: str | None = None
+    region: str = DEFAULT_REGION
+    account: str = DEFAULT_ACCOUNT
+    s3_objects: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+
+class ExecutionRunner:
+    """Drives one execution; the public ``Execution`` object is a view over it."""
+
+    def __init__(self, machine: CompiledMachine, machine_name: str, execution_input: Any,
+                 handlers: Mapping[str, Handler] | None, options: ExecutionOptions) -> None:
+        _check_input(execution_input)
+        self.machine = machine
+        self.input = execution_input
+        start = options.start_time or DEFAULT_START_TIME
+        self.clock = VirtualClock(start)
+        self.scheduler = Scheduler(self.clock, machine.timeout_seconds)
+        self.history = HistoryRecorder(self.clock.now)
+        rng = random.Random(options.seed)
+        name = options.name or str(_uuid(rng))
+        prefix = f"arn:aws:states:{options.region}:{options.account}"
+        role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsExecutionRole"
+        self.info = ExecutionInfo(
+            execution_arn=f"{prefix}:execution:{machine_name}:{name}",
+            name=name,
+            input=execution_input,
+            start_time=iso_millis(self.clock.now()),
+            role_arn=role_arn,
+            state_machine_arn=f"{prefix}:stateMachine:{machine_name}",
+            state_machine_name=machine_name,
+        )
+        self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
+                       TaskDispatcher(handlers), dict(options.s3_objects))
+        self.status = RUNNING
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+
+    def start(self) -> None:
+        self.history.add("ExecutionStarted", 0, {
+            "input": self.input, "inputDetails": {"truncated": False}, "roleArn": self.info.role_arn,
+        })
+        self.run.last_event_id = 1
+        branch = Branch(self.history, prev=0)
+        self.scheduler.start(self.machine.flow.run(self.run, branch, self.input))
+        self.advance()
+
+    def advance(self) -> None:
+        """Run until the execution ends or only waits on callbacks."""
+        try:
+            self.scheduler.run()
+        except ExecutionDeadline:
+            self.scheduler.cancel_all()
+            self._settle(TIMED_OUT, "ExecutionTimedOut", error="States.Timeout")
+            return
+        if not self.scheduler.finished:
+            return
+        error = self.scheduler.root_error
+        if error is not None:
+            self._settle(FAILED, "ExecutionFailed", error=error.error, cause=error.cause)
+        else:
+            self.output = self.scheduler.root_result
+            self.status = SUCCEEDED
+            self.history.add("ExecutionSucceeded", self.run.last_event_id,
+                             {"output": self.output, "outputDetails": {"truncated": False}})
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        if self.status != RUNNING:
+            return
+        self.scheduler.cancel_all()
+        self._settle(ABORTED, "ExecutionAborted", error=error, cause=cause)
+
+    def _settle(self, status: str, event_type: str, error: str | None = None, cause: str | None = None) -> None:
+        self.status, self.error, self.cause = status, error, cause
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        self.history.add(event_type, self.run.last_event_id, details)
+
+
+def _uuid(rng: random.Random) -> str:
+    import uuid
+
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _check_input(value: Any) -> None:
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"execution input is not JSON-serialisable: {exc}") from None
+    if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise InputError("execution input is larger than AWS's 256 KiB limit")
+
+
+__all__ = ["ExecutionRunner", "ExecutionOptions", "StatesError"]

@@ -1,0 +1,77 @@
+"""Retry and Catch: which errors a retrier or catcher matches, and the back-off between attempts.
+
+From AWS's error-handling page: ``States.ALL`` matches any error name except the terminal
+``States.DataLimitExceeded`` and ``States.Runtime``, which nothing can retry or catch;
+``States.TaskFailed`` matches any error except ``States.Timeout``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+UNRECOVERABLE = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+
+
+def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
+    if error in UNRECOVERABLE:
+        return False
+    name = error or ""
+    for candidate in error_equals:
+        if candidate == name or candidate == "States.ALL":
+            return True
+        if candidate == "States.TaskFailed" and name != "States.Timeout":
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1.0
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    full_jitter: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> "Retrier":
+        return cls(
+            error_equals=tuple(spec.get("ErrorEquals", ())),
+            interval_seconds=float(spec.get("IntervalSeconds", 1)),
+            max_attempts=int(spec.get("MaxAttempts", 3)),
+            backoff_rate=float(spec.get("BackoffRate", 2.0)),
+            max_delay_seconds=float(spec["MaxDelaySeconds"]) if "MaxDelaySeconds" in spec else None,
+            full_jitter=spec.get("JitterStrategy") == "FULL",
+        )
+
+    def delay(self, retries_so_far: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retries_so_far + 1``."""
+        delay = self.interval_seconds * (self.backoff_rate ** retries_so_far)
+        if self.max_delay_seconds is not None:
+            delay = min(delay, self.max_delay_seconds)
+        if self.full_jitter:
+            delay = rng.uniform(0, delay)
+        return delay
+
+
+@dataclass(frozen=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    spec: dict[str, Any]
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> "Catcher":
+        return cls(tuple(spec.get("ErrorEquals", ())), spec["Next"], spec)
+
+
+def error_output(error: str | None, cause: str | None) -> dict[str, Any]:
+    """The value a catcher passes on: ``{"Error": ..., "Cause": ...}``."""
+    output: dict[str, Any] = {}
+    if error is not None:
+        output["Error"] = error
+    if cause is not None:
+        output["Cause"] = cause
+    return output

@@ -1,0 +1,67 @@
+"""Per-execution and per-branch runtime state shared by the state executors."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sfnsim.dataflow.context import ExecutionInfo
+from sfnsim.engine.clock import VirtualClock, iso_millis
+from sfnsim.engine.scheduler import Scheduler
+from sfnsim.history.events import HistoryRecorder
+
+if TYPE_CHECKING:
+    from sfnsim.tasks.dispatch import TaskDispatcher
+
+
+@dataclass(eq=False)
+class Run:
+    """Everything one execution shares: clock, scheduler, history, randomness, task dispatch."""
+
+    clock: VirtualClock
+    scheduler: Scheduler
+    history: HistoryRecorder
+    rng: random.Random
+    info: ExecutionInfo
+    tasks: "TaskDispatcher"
+    s3_objects: dict[tuple[str, str], str] = field(default_factory=dict)
+    last_event_id: int = 0
+
+    def now_iso(self) -> str:
+        return iso_millis(self.clock.now())
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+class DiscardingRecorder(HistoryRecorder):
+    """Child executions of a Distributed Map are not part of the parent's history."""
+
+    def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
+        return previous
+
+
+@dataclass(eq=False)
+class Branch:
+    """One running flow of states: the main flow, a Parallel branch or a Map iteration.
+
+    ``prev`` is the ``previousEventId`` for this branch's next event. ``variables`` chains the
+    branch's own workflow variables in front of the ones it can see from outer scopes.
+    """
+
+    recorder: HistoryRecorder
+    prev: int = 0
+    variables: ChainMap = field(default_factory=ChainMap)
+
+    def record(self, run: Run, event_type: str, details: dict[str, Any] | None = None) -> int:
+        event_id = self.recorder.add(event_type, self.prev, details)
+        if self.recorder is run.history:
+            self.prev = event_id
+            run.last_event_id = event_id
+        return event_id
+
+    def child(self, *, recorder: HistoryRecorder | None = None, prev: int | None = None) -> "Branch":
+        return Branch(recorder or self.recorder, self.prev if prev is None else prev, self.variables.new_child())

@@ -1,0 +1,227 @@
+"""A deterministic discrete-event scheduler for branches written as generators.
+
+Every running branch (the main flow, each Parallel branch, each Map iteration) is a *fiber*: a
+generator that yields requests and is resumed with their answers:
+
+* ``Sleep(seconds)``: resume after that much virtual time.
+* ``Gather(factories, limit, fail_fast)``: run child branches side by side (at most ``limit`` at a
+  time; 0 means no limit) and resume with their results in order. With ``fail_fast`` the first
+  child error cancels the other children and is thrown into the parent.
+* ``Park(key, timeout)``: wait until someone calls ``wake(key, ...)`` (a callback token), or throw
+  ``ParkTimeout`` into the fiber once ``timeout`` virtual seconds pass without a wake.
+
+Pending resumptions live in a heap ordered by (virtual time, sequence number); the scheduler resumes
+one at a time, so every interleaving is reproducible. Nothing here sleeps or reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Hashable
+
+from sfnsim.engine.clock import VirtualClock
+from sfnsim.errors import StatesError
+
+Branch = Generator[Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gather:
+    factories: list[Callable[[], Branch]]
+    limit: int = 0
+    fail_fast: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Park:
+    key: Hashable
+    timeout: float | None = None
+
+
+class ParkTimeout(Exception):
+    """Thrown into a parked fiber whose timeout passed before it was woken."""
+
+
+class ExecutionDeadline(Exception):
+    """Raised out of ``Scheduler.run`` when virtual time reaches the execution's deadline."""
+
+
+@dataclass(eq=False, slots=True)
+class _GatherState:
+    factories: list[Callable[[], Branch]]
+    limit: int
+    fail_fast: bool
+    results: list[Any]
+    next_index: int = 0
+    running: int = 0
+    finished: int = 0
+
+
+@dataclass(eq=False, slots=True)
+class Fiber:
+    gen: Branch
+    parent: "Fiber | None" = None
+    index: int = 0
+    children: list["Fiber"] = field(default_factory=list)
+    gather: _GatherState | None = None
+    parked: Hashable | None = None
+    park_generation: int = 0
+    done: bool = False
+
+
+class Scheduler:
+    def __init__(self, clock: VirtualClock, deadline: float | None = None) -> None:
+        self.clock = clock
+        self.deadline = deadline
+        self._heap: list[tuple[float, int, Fiber, Any, BaseException | None, int]] = []
+        self._seq = 0
+        self._parked: dict[Hashable, Fiber] = {}
+        self.root: Fiber | None = None
+        self.root_result: Any = None
+        self.root_error: StatesError | None = None
+
+    # -- public -------------------------------------------------------------------------------
+    def start(self, gen: Branch) -> None:
+        self.root = Fiber(gen)
+        self._push(self.clock.elapsed, self.root)
+
+    @property
+    def finished(self) -> bool:
+        return self.root is not None and self.root.done
+
+    @property
+    def parked_keys(self) -> list[Hashable]:
+        return list(self._parked)
+
+    def run(self) -> None:
+        """Resume fibers until the root finishes or everything left is parked.
+
+        Raises ExecutionDeadline when the next resumption lies past the deadline.
+        """
+        heap = self._heap
+        while heap and not self.finished:
+            at = heap[0][0]
+            if self.deadline is not None and at > self.deadline:
+                self.clock.elapsed = max(self.clock.elapsed, self.deadline)
+                raise ExecutionDeadline()
+            _, _, fiber, value, exc, generation = heapq.heappop(heap)
+            if fiber.done or (generation and generation != fiber.park_generation):
+                continue
+            if at > self.clock.elapsed:
+                self.clock.elapsed = at
+            self._step(fiber, value, exc)
+
+    def next_wake_time(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def wake(self, key: Hashable, value: Any = None, exc: BaseException | None = None) -> None:
+        fiber = self._parked.pop(key)
+        fiber.parked = None
+        fiber.park_generation += 1
+        self._push(self.clock.elapsed, fiber, value, exc)
+
+    def extend_park(self, key: Hashable, timeout: float | None) -> None:
+        """Restart a parked fiber's timeout (a heartbeat)."""
+        fiber = self._parked[key]
+        fiber.park_generation += 1
+        if timeout is not None:
+            self._push(self.clock.elapsed + timeout, fiber, None, ParkTimeout(), fiber.park_generation)
+
+    def cancel_all(self) -> None:
+        if self.root is not None:
+            self._cancel(self.root)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _push(self, at: float, fiber: Fiber, value: Any = None, exc: BaseException | None = None,
+              generation: int = 0) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (at, self._seq, fiber, value, exc, generation))
+
+    def _step(self, fiber: Fiber, value: Any, exc: BaseException | None) -> None:
+        try:
+            request = fiber.gen.throw(exc) if exc is not None else fiber.gen.send(value)
+        except StopIteration as stop:
+            self._finish(fiber, stop.value, None)
+            return
+        except StatesError as error:
+            self._finish(fiber, None, error)
+            return
+        kind = type(request)
+        if kind is Sleep:
+            self._push(self.clock.elapsed + max(request.seconds, 0.0), fiber)
+        elif kind is Gather:
+            self._gather(fiber, request)
+        elif kind is Park:
+            fiber.parked = request.key
+            fiber.park_generation += 1
+            self._parked[request.key] = fiber
+            if request.timeout is not None:
+                self._push(self.clock.elapsed + request.timeout, fiber, None, ParkTimeout(), fiber.park_generation)
+        else:
+            raise TypeError(f"a branch yielded {request!r}, which the scheduler does not understand")
+
+    def _gather(self, parent: Fiber, request: Gather) -> None:
+        state = _GatherState(request.factories, request.limit, request.fail_fast, [None] * len(request.factories))
+        parent.gather = state
+        parent.children = []
+        if not request.factories:
+            parent.gather = None
+            self._push(self.clock.elapsed, parent, [])
+            return
+        self._start_children(parent)
+
+    def _start_children(self, parent: Fiber) -> None:
+        state = parent.gather
+        assert state is not None
+        while state.next_index < len(state.factories) and (not state.limit or state.running < state.limit):
+            index = state.next_index
+            state.next_index += 1
+            state.running += 1
+            child = Fiber(state.factories[index](), parent, index)
+            parent.children.append(child)
+            self._push(self.clock.elapsed, child)
+
+    def _finish(self, fiber: Fiber, result: Any, error: StatesError | None) -> None:
+        fiber.done = True
+        parent = fiber.parent
+        if parent is None:
+            self.root_result, self.root_error = result, error
+            return
+        state = parent.gather
+        if state is None:  # the parent was cancelled meanwhile
+            return
+        state.running -= 1
+        state.finished += 1
+        if error is not None and state.fail_fast:
+            for sibling in parent.children:
+                if not sibling.done:
+                    self._cancel(sibling)
+            parent.gather = None
+            parent.children = []
+            self._push(self.clock.elapsed, parent, None, error)
+            return
+        state.results[fiber.index] = error if error is not None else result
+        if state.finished == len(state.factories):
+            parent.gather = None
+            parent.children = []
+            self._push(self.clock.elapsed, parent, state.results)
+        else:
+            self._start_children(parent)
+
+    def _cancel(self, fiber: Fiber) -> None:
+        for child in fiber.children:
+            if not child.done:
+                self._cancel(child)
+        fiber.children = []
+        fiber.gather = None
+        if fiber.parked is not None:
+            self._parked.pop(fiber.parked, None)
+            fiber.parked = None
+        fiber.done = True
+        fiber.gen.close()

@@ -1,0 +1,150 @@
+"""What every state executor shares: entering and leaving a state, errors, Retry and Catch.
+
+A state executor is compiled once from its definition. ``execute`` is a generator run inside a
+branch's fiber: it records ``<Type>StateEntered``, runs the state's own ``body`` (which may yield to
+the scheduler), records ``<Type>StateExited`` and returns ``(output, next state name or None)``.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generator
+
+from sfnsim.dataflow.context import context_object
+from sfnsim.dataflow.pipeline import check_payload_size
+from sfnsim.dataflow.scope import Scope
+from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
+from sfnsim.engine.runtime import Branch, Run
+from sfnsim.engine.scheduler import Sleep
+from sfnsim.errors import StatesError
+
+if TYPE_CHECKING:
+    from sfnsim.engine.compiler import Compiler
+    from sfnsim.engine.states.io import StateIO
+
+
+@dataclass(slots=True)
+class Outcome:
+    output: Any
+    next: str | None
+    assigned: dict[str, Any] | None = None
+
+
+class Visit:
+    """One entry into a state: what its expressions can see, and where its errors are located."""
+
+    __slots__ = ("run", "branch", "state", "entered_id", "entered_time", "input", "retry_count",
+                 "task_token", "map_item")
+
+    def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any) -> None:
+        self.run = run
+        self.branch = branch
+        self.state = state
+        self.entered_id = entered_id
+        self.entered_time = run.now_iso()
+        self.input = state_input
+        self.retry_count: int | None = 0 if state.has_retry_count else None
+        self.task_token: str | None = None
+        self.map_item: tuple[int, Any] | None = None
+
+    def context(self) -> dict[str, Any]:
+        return context_object(
+            self.run.info, self.state.name, self.entered_time,
+            retry_count=self.retry_count, task_token=self.task_token, map_item=self.map_item,
+        )
+
+    def scope(self, data: Any) -> Scope:
+        return Scope(data, self.context, self.branch.variables, self.run.rng)
+
+    def record(self, event_type: str, details: dict[str, Any] | None = None) -> int:
+        return self.branch.record(self.run, event_type, details)
+
+    def located(self, error: StatesError) -> StatesError:
+        """AWS prefixes runtime errors with the state and the id of its Entered event."""
+        if not error.runtime:
+            return error
+        prefix = (f"An error occurred while executing the state '{self.state.name}' "
+                  f"(entered at the event id #{self.entered_id}).")
+        cause = f"{prefix} {error.cause}" if error.cause else prefix
+        return StatesError(error.error, cause)
+
+
+class StateExecutor:
+    state_type: ClassVar[str]
+    synchronous: ClassVar[bool] = False  # body() returns an Outcome instead of being a generator
+    has_retry_count: ClassVar[bool] = False
+
+    def __init__(self, name: str, spec: dict[str, Any], compiler: "Compiler") -> None:
+        from sfnsim.engine.states.io import make_io
+
+        self.name = name
+        self.spec = spec
+        self.next: str | None = spec.get("Next")
+        self.query_language: str = spec.get("QueryLanguage") or compiler.query_language
+        self.io: StateIO = make_io(self, spec, compiler)
+        self.entered_type = f"{self.state_type}StateEntered"
+        self.exited_type = f"{self.state_type}StateExited"
+        self.retriers = [Retrier.from_spec(r) for r in spec.get("Retry", ())]
+        self.catchers = [Catcher.from_spec(c) for c in spec.get("Catch", ())]
+
+    # -- the life of one visit ----------------------------------------------------------------
+    def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
+        entered_id = branch.record(run, self.entered_type,
+                                   {"name": self.name, "input": state_input, "inputDetails": {"truncated": False}})
+        visit = Visit(run, branch, self, entered_id, state_input)
+        try:
+            if self.synchronous:
+                outcome = self.body(visit)
+            else:
+                outcome = yield from self.body(visit)
+            check_payload_size(outcome.output, self.name)
+        except StatesError as error:
+            raise visit.located(error) from None
+        self.exit(visit, outcome)
+        return outcome.output, outcome.next
+
+    def body(self, visit: Visit) -> Any:
+        raise NotImplementedError
+
+    def exit(self, visit: Visit, outcome: Outcome) -> None:
+        details: dict[str, Any] = {"name": self.name, "output": outcome.output, "outputDetails": {"truncated": False}}
+        if outcome.assigned is not None:
+            details["assignedVariables"] = outcome.assigned
+            details["assignedVariablesDetails"] = {"truncated": False}
+            _assign(visit.branch.variables, outcome.assigned)
+        visit.record(self.exited_type, details)
+
+    # -- Retry and Catch (Task, Parallel, Map) ------------------------------------------------
+    def attempt_with_recovery(self, visit: Visit, attempt: Any) -> Generator[Any, Any, Outcome]:
+        """Run ``attempt(visit, attempt_number)`` until it succeeds, a catcher takes over, or it fails."""
+        retries = [0] * len(self.retriers)
+        number = 0
+        while True:
+            try:
+                return (yield from attempt(visit, number))
+            except StatesError as raw:
+                error = visit.located(raw)
+            index = self._retrier_for(error.error)
+            if index is not None and retries[index] < self.retriers[index].max_attempts:
+                delay = self.retriers[index].delay(retries[index], visit.run.rng)
+                retries[index] += 1
+                number += 1
+                if visit.retry_count is not None:
+                    visit.retry_count += 1
+                yield Sleep(delay)
+                continue
+            for catcher in self.catchers:
+                if error_matches(catcher.error_equals, error.error):
+                    return self.io.caught(visit, catcher, error_output(error.error, error.cause))
+            raise error
+
+    def _retrier_for(self, error: str | None) -> int | None:
+        for index, retrier in enumerate(self.retriers):
+            if error_matches(retrier.error_equals, error):
+                return index
+        return None
+
+
+def _assign(variables: ChainMap, assigned: dict[str, Any]) -> None:
+    variables.maps[0].update(assigned)

@@ -1,0 +1,76 @@
+"""How a state turns its input into an effective input, and a result into its output.
+
+The state executors speak to one interface; there is one implementation per query language.
+JSONPath: InputPath → Parameters → … → ResultSelector → Assign → ResultPath → OutputPath.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sfnsim.dataflow.pipeline import ABSENT, JsonPathIO, compile_result_path, compile_optional_template
+from sfnsim.engine.recovery import Catcher
+
+if TYPE_CHECKING:
+    from sfnsim.engine.compiler import Compiler
+    from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+
+
+class StateIO(Protocol):
+    def effective_input(self, visit: "Visit") -> Any: ...
+    def after_input_path(self, visit: "Visit") -> Any: ...
+    def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome": ...
+    def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome": ...
+    def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome": ...
+
+
+# Map's legacy "Parameters" selects each item, so it is not the state-level Parameters stage.
+_PARAMETERS_FIELD = {"Map": None}
+
+
+class JsonPathStateIO:
+    def __init__(self, state: "StateExecutor", spec: dict[str, Any]) -> None:
+        self.pipeline = JsonPathIO(spec, parameters_field=_PARAMETERS_FIELD.get(state.state_type, "Parameters"))
+        self.assign = compile_optional_template(spec.get("Assign", ABSENT))
+        self.catch_paths = {id(c): compile_result_path(c.get("ResultPath", ABSENT)) for c in spec.get("Catch", ())}
+        self.catch_assign = {id(c): compile_optional_template(c.get("Assign", ABSENT)) for c in spec.get("Catch", ())}
+
+    def after_input_path(self, visit: "Visit") -> Any:
+        return self.pipeline.after_input_path(visit.scope(visit.input))
+
+    def effective_input(self, visit: "Visit") -> Any:
+        selected = self.after_input_path(visit)
+        return self.pipeline.after_parameters(visit.scope(selected))
+
+    def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
+        from sfnsim.engine.states.base import Outcome
+
+        selected = self.pipeline.after_result_selector(visit.scope(result))
+        assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
+        output = self.pipeline.state_output(visit.input, selected, visit.scope(None))
+        return Outcome(output, next_state, assigned)
+
+    def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
+        """Choice, Wait, Succeed: InputPath then OutputPath, no result."""
+        from sfnsim.engine.states.base import Outcome
+
+        selected = self.after_input_path(visit)
+        assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
+        output = self.pipeline.output_path(visit.scope(selected))
+        return Outcome(output, next_state, assigned)
+
+    def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
+        from sfnsim.engine.states.base import Outcome
+
+        assign = self.catch_assign[id(catcher.spec)]
+        assigned = assign(visit.scope(error_output)) if assign is not None else None
+        output = self.catch_paths[id(catcher.spec)](visit.input, error_output)
+        return Outcome(output, catcher.next, assigned)
+
+
+def make_io(state: "StateExecutor", spec: dict[str, Any], compiler: "Compiler") -> StateIO:
+    if state.query_language == "JSONata":
+        from sfnsim.engine.states.jsonata_io import JsonataStateIO
+
+        return JsonataStateIO(state, spec)
+    return JsonPathStateIO(state, spec)

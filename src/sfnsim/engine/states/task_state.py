@@ -1,0 +1,195 @@
+"""Task: hands its effective input to a handler standing in for a service, then runs the result
+through the data flow. Retry, Catch, TimeoutSeconds and HeartbeatSeconds apply.
+
+Events follow the resource's form (see ``sfnsim.tasks.resources``):
+``TaskScheduled → TaskStarted → [TaskSubmitted] → TaskSucceeded | TaskFailed | TaskTimedOut``,
+``LambdaFunctionScheduled → LambdaFunctionStarted → LambdaFunction{Succeeded,Failed,TimedOut}`` for the
+legacy Lambda ARN, and ``Activity*`` for activities.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, ClassVar, Generator
+
+from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
+from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.errors import StatesError, runtime_error
+from sfnsim.tasks.dispatch import TaskCall, TaskContext
+from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
+from sfnsim.tasks.shapes import shape_result
+
+
+
+class TaskState(StateExecutor):
+    state_type: ClassVar[str] = "Task"
+    has_retry_count: ClassVar[bool] = True
+
+    def __init__(self, name: str, spec: dict[str, Any], compiler: Any) -> None:
+        super().__init__(name, spec, compiler)
+        self.resource: Resource = parse_resource(spec["Resource"])
+        self.timeout = _limit(spec, "TimeoutSeconds", self.query_language)
+        self.heartbeat = _limit(spec, "HeartbeatSeconds", self.query_language)
+
+    def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
+        return (yield from self.attempt_with_recovery(visit, self._attempt))
+
+    # -- one attempt ----------------------------------------------------------------------------
+    def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
+        if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
+            visit.task_token = visit.run.new_uuid()
+        payload = self.io.effective_input(visit)
+        timeout = self.timeout(visit)
+        heartbeat = self.heartbeat(visit)
+        events = _EVENTS[self.resource.kind]
+        self._record_scheduled(visit, payload, timeout, heartbeat)
+        visit.record(*events.started(self.resource))
+
+        handler = visit.run.tasks.find(self.name, self.resource, payload)
+        context = TaskContext(self.name, self.resource.arn, number, visit.task_token,
+                              visit.run.info.execution_arn, visit.entered_time)
+        call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
+
+        if call.has_submitted:
+            visit.record(*events.submitted(self.resource, call.submitted))
+        expiry = self._expiry(timeout, heartbeat, call.duration)
+        if expiry is not None:
+            seconds, error = expiry
+            if math.isinf(seconds):  # never answers and nothing times it out: the branch waits for good
+                yield Park(("unanswered-task", visit.entered_id, number))
+            yield Sleep(seconds)
+            visit.record(*events.timed_out(self.resource, error))
+            raise StatesError(error, None)
+        if call.duration > 0:
+            yield Sleep(call.duration)
+        if call.error is not None:
+            visit.record(*events.failed(self.resource, call.error, call.cause))
+            raise StatesError(call.error, call.cause)
+        result = call.value if call.raw else shape_result(self.resource, call.value, visit)
+        visit.record(*events.succeeded(self.resource, result))
+        return self.io.output(visit, result, self.next)
+
+    def _expiry(self, timeout: float | None, heartbeat: float | None, duration: float) -> tuple[float, str] | None:
+        """When and how an attempt that takes ``duration`` virtual seconds times out, if it does.
+
+        Heartbeats only exist for activities and callback tasks, whose worker could send them; a
+        handler that takes longer than HeartbeatSeconds has missed its heartbeat.
+        """
+        limits = []
+        if timeout is not None:
+            limits.append((timeout, "States.Timeout"))
+        if heartbeat is not None and (self.resource.kind == ACTIVITY or self.resource.pattern == WAIT_FOR_TASK_TOKEN):
+            limits.append((heartbeat, "States.HeartbeatTimeout"))
+        for seconds, error in sorted(limits):
+            if duration >= seconds:
+                return seconds, error
+        if math.isinf(duration):
+            return math.inf, "States.Timeout"
+        return None
+
+    def _record_scheduled(self, visit: Visit, payload: Any, timeout: float | None, heartbeat: float | None) -> None:
+        kind = self.resource.kind
+        if kind == LAMBDA_FUNCTION:
+            details = {"resource": self.resource.arn, "input": payload, "inputDetails": {"truncated": False}}
+            if timeout is not None:
+                details["timeoutInSeconds"] = int(timeout)
+            visit.record("LambdaFunctionScheduled", details)
+            return
+        if kind == ACTIVITY:
+            details = {"resource": self.resource.arn, "input": payload, "inputDetails": {"truncated": False}}
+            if timeout is not None:
+                details["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                details["heartbeatInSeconds"] = int(heartbeat)
+            visit.record("ActivityScheduled", details)
+            return
+        details = {
+            "resourceType": self.resource.resource_type,
+            "resource": self.resource.resource,
+            "region": self.resource.region,
+            "parameters": payload,
+        }
+        if timeout is not None:
+            details["timeoutInSeconds"] = int(timeout)
+        if heartbeat is not None:
+            details["heartbeatInSeconds"] = int(heartbeat)
+        visit.record("TaskScheduled", details)
+
+
+def _function_input(resource: Resource, payload: Any) -> Any:
+    """What the handler receives: for ``lambda:invoke`` the function's event (``Payload``)."""
+    if resource.kind not in (LAMBDA_FUNCTION, ACTIVITY) and resource.is_lambda and isinstance(payload, dict):
+        return payload.get("Payload", {})
+    return payload
+
+
+def _limit(spec: dict[str, Any], field: str, query_language: str) -> Any:
+    """TimeoutSeconds/HeartbeatSeconds (or their Path form) as ``visit -> seconds | None``."""
+    if field in spec:
+        value = spec[field]
+        if query_language == "JSONata" and isinstance(value, str):
+            from sfnsim.engine.states.jsonata_io import compile_number_field
+
+            return compile_number_field(value, field)
+        return lambda visit, _v=float(value): _v
+    if f"{field}Path" in spec:
+        path = compile_path(spec[f"{field}Path"])
+
+        def resolve(visit: Visit) -> float:
+            try:
+                value = path.resolve(visit.scope(visit.input))
+            except PathNotFound as missing:
+                raise runtime_error(f"Invalid path '{path.text}' : {missing.jayway_message()}") from None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise runtime_error(f"The {field}Path '{path.text}' must reference a positive integer, got: {value!r}")
+            return float(value)
+
+        return resolve
+    return lambda visit: None
+
+
+class _Events:
+    """Event types and details for one resource form."""
+
+    def __init__(self, prefix: str, typed: bool, started_details: bool) -> None:
+        self.prefix = prefix
+        self.typed = typed
+        self.started_details = started_details
+
+    def _details(self, resource: Resource, **fields: Any) -> dict[str, Any]:
+        details = {"resourceType": resource.resource_type, "resource": resource.resource} if self.typed else {}
+        for key, value in fields.items():
+            if value is not None:
+                details[key] = value
+        return details
+
+    def started(self, resource: Resource) -> tuple[str, Any]:
+        if self.prefix == "Activity":
+            return "ActivityStarted", {"workerName": "sfnsim"}
+        return f"{self.prefix}Started", (self._details(resource) if self.started_details else None)
+
+    def submitted(self, resource: Resource, output: Any) -> tuple[str, Any]:
+        return f"{self.prefix}Submitted", self._details(resource, output=output, outputDetails={"truncated": False})
+
+    def succeeded(self, resource: Resource, output: Any) -> tuple[str, Any]:
+        details = self._details(resource)
+        details["output"] = output
+        details["outputDetails"] = {"truncated": False}
+        return f"{self.prefix}Succeeded", details
+
+    def failed(self, resource: Resource, error: str | None, cause: str | None) -> tuple[str, Any]:
+        return f"{self.prefix}Failed", self._details(resource, error=error, cause=cause)
+
+    def timed_out(self, resource: Resource, error: str) -> tuple[str, Any]:
+        return f"{self.prefix}TimedOut", self._details(resource, error=error)
+
+
+_EVENTS = {
+    "service": _Events("Task", typed=True, started_details=True),
+    LAMBDA_FUNCTION: _Events("LambdaFunction", typed=False, started_details=False),
+    ACTIVITY: _Events("Activity", typed=False, started_details=True),
+}
+
+__all__ = ["TaskState", "TaskCall", "ParkTimeout"]

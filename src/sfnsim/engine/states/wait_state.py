@@ -1,0 +1,114 @@
+"""Wait: delays the branch for Seconds, SecondsPath, or until Timestamp/TimestampPath.
+
+The delay moves the virtual clock only; a Wait of a year costs no real time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar, Generator
+
+from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.engine.scheduler import Sleep
+from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.errors import StatesError, runtime_error
+from sfnsim.history.events import dump_json
+
+# ISO-8601 extended offset date-time, as Java's ISO_OFFSET_DATE_TIME accepts it: the offset is required.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}(?::\d{2})?)$"
+)
+
+
+def parse_timestamp(text: Any) -> datetime | None:
+    """The instant ``text`` names, or None when it is not an ISO-8601 offset date-time."""
+    if not isinstance(text, str):
+        return None
+    m = _TIMESTAMP.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
+    second = int(m.group(6) or 0)
+    fraction = (m.group(7) or "0")[:6].ljust(6, "0")
+    offset = m.group(8)
+    try:
+        moment = datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if offset != "Z":
+        sign = 1 if offset[0] == "+" else -1
+        pieces = [int(p) for p in offset[1:].split(":")]
+        shift = timedelta(hours=pieces[0], minutes=pieces[1], seconds=pieces[2] if len(pieces) > 2 else 0)
+        if shift > timedelta(hours=18):
+            return None
+        moment -= sign * shift
+    return moment
+
+
+class WaitState(StateExecutor):
+    state_type: ClassVar[str] = "Wait"
+
+    def __init__(self, name: str, spec: dict[str, Any], compiler: Any) -> None:
+        super().__init__(name, spec, compiler)
+        self.mode = next((f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in spec), None)
+        self.value = spec.get(self.mode) if self.mode else None
+        self.path = compile_path(self.value) if self.mode in ("SecondsPath", "TimestampPath") else None
+
+    def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
+        if self.query_language == "JSONata":
+            from sfnsim.engine.states.jsonata_io import wait_seconds
+
+            seconds = wait_seconds(self, visit)
+        else:
+            seconds = self._seconds(visit)
+        if seconds > 0:
+            yield Sleep(seconds)
+        if self.query_language == "JSONata":
+            return self.io.output(visit, visit.input, self.next)
+        return self.io.passthrough(visit, self.next)
+
+    def _seconds(self, visit: Visit) -> float:
+        if self.mode == "Seconds":
+            return float(self.value)
+        if self.mode == "Timestamp":
+            moment = parse_timestamp(self.value)
+            if moment is None:
+                raise runtime_error(f"The Timestamp field is not a valid ISO-8601 timestamp: {self.value}")
+            return visit.run.clock.seconds_until(moment)
+        data = self.io.after_input_path(visit)
+        assert self.path is not None
+        try:
+            value = self.path.resolve(visit.scope(data))
+        except PathNotFound:
+            raise runtime_error(f"The {self.mode} parameter does not reference an input value: {self.path.text}") from None
+        if self.mode == "SecondsPath":
+            return self._seconds_from(value)
+        moment = parse_timestamp(value)
+        if moment is None:
+            raise runtime_error(
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                f"date-time format string: {self.path.text} == {_plain(value)}"
+            )
+        return visit.run.clock.seconds_until(moment)
+
+    def _seconds_from(self, value: Any) -> float:
+        assert self.path is not None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not value.is_integer()
+        ):
+            raise runtime_error(
+                f"The SecondsPath parameter cannot be parsed as a long value: {self.path.text} == {_plain(value)}"
+            )
+        if value < 0:
+            raise runtime_error(
+                f"The SecondsPath parameter references a negative value: {self.path.text} == {_plain(value)}"
+            )
+        return float(value)
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else dump_json(value)
+
+
+__all__ = ["WaitState", "parse_timestamp", "StatesError"]

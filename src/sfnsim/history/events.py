@@ -1,0 +1,101 @@
+"""Recording execution history in AWS's shape.
+
+Events are plain dicts with AWS's keys (``id``, ``previousEventId``, ``timestamp``, ``type`` and one
+``*EventDetails``). Payloads (``input``, ``output``, ``parameters``, assigned variable values) are
+kept as Python values and only turned into JSON text by ``to_aws_events``, so recording is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+# Event types whose details key does not follow "<lowerCamelType>EventDetails".
+_DETAILS_KEY_OVERRIDES = {
+    "StateEntered": "stateEnteredEventDetails",
+    "StateExited": "stateExitedEventDetails",
+}
+_NO_DETAILS = frozenset({
+    "LambdaFunctionStarted", "MapStateSucceeded", "MapStateFailed", "MapStateAborted",
+    "ParallelStateStarted", "ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted",
+    "TaskStateAborted", "WaitStateAborted", "MapRunSucceeded", "MapRunAborted",
+})
+_JSON_TEXT_FIELDS = ("input", "output", "parameters")
+_TRUNCATION_FIELDS = {"input": "inputDetails", "output": "outputDetails"}
+
+
+def details_key(event_type: str) -> str | None:
+    if event_type in _NO_DETAILS:
+        return None
+    for suffix, key in _DETAILS_KEY_OVERRIDES.items():
+        if event_type.endswith(suffix):
+            return key
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+def payload_details(**fields: Any) -> dict[str, Any]:
+    """Details dict with ``inputDetails``/``outputDetails`` added next to ``input``/``output``."""
+    details: dict[str, Any] = {}
+    for name, value in fields.items():
+        details[name] = value
+        companion = _TRUNCATION_FIELDS.get(name)
+        if companion:
+            details[companion] = {"truncated": False}
+    return details
+
+
+class HistoryRecorder:
+    """Appends events with increasing ids, stamped with the virtual clock."""
+
+    __slots__ = ("events", "_now")
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._now = now
+
+    def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
+        event_id = len(self.events) + 1
+        event: dict[str, Any] = {
+            "timestamp": self._now(),
+            "type": event_type,
+            "id": event_id,
+            "previousEventId": previous,
+        }
+        key = details_key(event_type)
+        if key is not None:
+            event[key] = details if details is not None else {}
+        self.events.append(event)
+        return event_id
+
+
+def dump_json(value: Any) -> str:
+    """JSON text as AWS writes it in history fields: compact, non-ASCII kept as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_aws_event(event: dict[str, Any]) -> dict[str, Any]:
+    """One event as ``get-execution-history`` prints it (payload fields as JSON text)."""
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if key == "timestamp":
+            out[key] = value.isoformat()
+        elif key.endswith("EventDetails") and isinstance(value, dict):
+            out[key] = _serialise_details(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _serialise_details(details: dict[str, Any]) -> dict[str, Any]:
+    out = dict(details)
+    for name in _JSON_TEXT_FIELDS:
+        if name in out:
+            out[name] = dump_json(out[name])
+    if "assignedVariables" in out:
+        out["assignedVariables"] = {k: dump_json(v) for k, v in out["assignedVariables"].items()}
+    return out
+
+
+def to_aws_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"events": [to_aws_event(e) for e in events]}

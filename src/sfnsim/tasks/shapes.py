@@ -1,0 +1,61 @@
+"""Turning a handler's return value into the response the real integration would give.
+
+Only ``lambda:invoke`` changes the value: Step Functions wraps the function's result in the Lambda
+Invoke API response, so ``$.Payload`` is the function's return value. Other integrations (and the
+legacy Lambda ARN form, which returns the function's result directly) pass the value through.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sfnsim.engine.clock import utc
+from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource
+
+if TYPE_CHECKING:
+    from sfnsim.engine.states.base import Visit
+
+
+def shape_result(resource: Resource, value: Any, visit: "Visit") -> Any:
+    if resource.kind == LAMBDA_FUNCTION or not resource.is_lambda:
+        return value
+    return lambda_invoke_response(value, visit)
+
+
+def lambda_invoke_response(payload: Any, visit: "Visit") -> dict[str, Any]:
+    request_id = visit.run.new_uuid()
+    date = utc(visit.run.clock.now()).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    length = str(len(_json(payload)))
+    return {
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": ["$LATEST"],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [request_id],
+                "Content-Length": [length],
+                "Date": [date],
+                "Content-Type": ["application/json"],
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Length": length,
+                "Content-Type": "application/json",
+                "Date": date,
+                "X-Amz-Executed-Version": "$LATEST",
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": request_id,
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
