@@ -83,7 +83,8 @@ class ExecutionRunner:
             self.scheduler.run()
         except ExecutionDeadline:
             self.scheduler.cancel_all()
-            self._settle(TIMED_OUT, "ExecutionTimedOut", error="States.Timeout")
+            # describe-execution reports no error for a timed-out execution.
+            self._settle(TIMED_OUT, "ExecutionTimedOut")
             return
         if not self.scheduler.finished:
             return

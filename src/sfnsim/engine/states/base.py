@@ -7,6 +7,7 @@ the scheduler), records ``<Type>StateExited`` and returns ``(output, next state 
 
 from __future__ import annotations
 
+import re
 from collections import ChainMap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generator
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from sfnsim.engine.states.io import StateIO
 
 
+_FIELD_IN_CAUSE = re.compile(r"specified for the field '([^'/\[]+)")
+
+
 @dataclass(slots=True)
 class Outcome:
     output: Any
@@ -35,7 +39,7 @@ class Visit:
     """One entry into a state: what its expressions can see, and where its errors are located."""
 
     __slots__ = ("run", "branch", "state", "entered_id", "entered_time", "input", "retry_count",
-                 "task_token", "map_item")
+                 "task_token", "map_item", "iteration_cursor")
 
     def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any) -> None:
         self.run = run
@@ -47,6 +51,7 @@ class Visit:
         self.retry_count: int | None = 0 if state.has_retry_count else None
         self.task_token: str | None = None
         self.map_item: tuple[int, Any] | None = None
+        self.iteration_cursor: Any = None
 
     def context(self) -> dict[str, Any]:
         return context_object(
@@ -67,6 +72,12 @@ class Visit:
         prefix = (f"An error occurred while executing the state '{self.state.name}' "
                   f"(entered at the event id #{self.entered_id}).")
         cause = f"{prefix} {error.cause}" if error.cause else prefix
+        if error.error == "States.QueryEvaluationError":
+            match = _FIELD_IN_CAUSE.search(error.cause or "")
+            details = {"error": error.error, "cause": cause, "state": self.state.name}
+            if match:
+                details["location"] = match.group(1)
+            self.record("EvaluationFailed", details)
         return StatesError(error.error, cause)
 
 
@@ -134,10 +145,14 @@ class StateExecutor:
                     visit.retry_count += 1
                 yield Sleep(delay)
                 continue
+            self.failed_finally(visit, error)
             for catcher in self.catchers:
                 if error_matches(catcher.error_equals, error.error):
                     return self.io.caught(visit, catcher, error_output(error.error, error.cause))
             raise error
+
+    def failed_finally(self, visit: Visit, error: StatesError) -> None:
+        """Called once when the state has failed for good (no retrier left), before any catcher runs."""
 
     def _retrier_for(self, error: str | None) -> int | None:
         for index, retrier in enumerate(self.retriers):

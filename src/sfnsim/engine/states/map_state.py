@@ -113,17 +113,22 @@ class MapState(StateExecutor):
             (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
             for i, item in enumerate(items)
         ]
+        visit.iteration_cursor = cursor
         try:
             results = yield Gather(factories, limit)
         except StatesError as error:
             if self.distributed:
-                visit.record("MapRunFailed", {"error": error.error, "cause": error.cause})
-            self._record_closing(visit, cursor, "MapStateFailed")
+                visit.record("MapRunFailed", {k: v for k, v in (("error", error.error), ("cause", error.cause)) if v})
+            if not self.distributed:
+                visit.branch.prev = cursor.position
             raise
         if self.distributed:
             visit.record("MapRunSucceeded")
         self._record_closing(visit, cursor, "MapStateSucceeded")
         return self.io.output(visit, results, self.next)
+
+    def failed_finally(self, visit: Visit, error: StatesError) -> None:
+        visit.record("MapStateFailed")
 
     def _record_closing(self, visit: Visit, cursor: "_Cursor", event_type: str) -> None:
         # AWS links both MapStateSucceeded/Failed and MapStateExited to the last iteration event.

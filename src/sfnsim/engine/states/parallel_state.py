@@ -35,10 +35,12 @@ class ParallelState(StateExecutor):
         ]
         try:
             results = yield Gather(factories)
-        except StatesError:
+        finally:
             parent.prev = max([parent.prev, *(c.prev for c in children)])
-            visit.record("ParallelStateFailed")
-            raise
-        parent.prev = max([parent.prev, *(c.prev for c in children)])
+        anchor = parent.prev
         visit.record("ParallelStateSucceeded")
+        parent.prev = anchor  # AWS links ParallelStateExited to the last branch event too
         return self.io.output(visit, results, self.next)
+
+    def failed_finally(self, visit: Visit, error: StatesError) -> None:
+        visit.record("ParallelStateFailed")

@@ -80,8 +80,12 @@ class TaskState(StateExecutor):
         limits = []
         if timeout is not None:
             limits.append((timeout, "States.Timeout"))
-        if heartbeat is not None and (self.resource.kind == ACTIVITY or self.resource.pattern == WAIT_FOR_TASK_TOKEN):
+        # AWS's recorded callback tasks that missed their heartbeat failed with States.Timeout, not
+        # the States.HeartbeatTimeout the error-name list suggests; activities keep the documented name.
+        if heartbeat is not None and self.resource.kind == ACTIVITY:
             limits.append((heartbeat, "States.HeartbeatTimeout"))
+        elif heartbeat is not None and self.resource.pattern == WAIT_FOR_TASK_TOKEN:
+            limits.append((heartbeat, "States.Timeout"))
         for seconds, error in sorted(limits):
             if duration >= seconds:
                 return seconds, error

@@ -1,0 +1,168 @@
+"""The JSONata query language in states: ``Arguments``, ``Output``, ``Assign`` and ``$states``.
+
+From AWS's "Transforming data with JSONata" page: ``$states.input`` is always the raw state input,
+``$states.result`` is the task/branch/iteration result (in Output and Assign), ``$states.errorOutput``
+is the error in a Catch's Output and Assign, and ``$states.context`` is the context object.
+Output and Assign are evaluated against the same ``$states`` and the variables as they were before
+the state; the new values become visible after the state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
+from sfnsim.engine.recovery import Catcher
+from sfnsim.errors import StatesError
+
+if TYPE_CHECKING:
+    from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+    from sfnsim.engine.states.choice_state import ChoiceState
+    from sfnsim.engine.states.map_state import MapState
+    from sfnsim.engine.states.wait_state import WaitState
+
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+
+
+def _template(spec: dict[str, Any], field: str) -> JsonataTemplate | None:
+    return compile_template(spec[field], field) if field in spec else None
+
+
+def evaluate_template(visit: "Visit", template: JsonataTemplate, *, result: Any = None, has_result: bool = False,
+                      error_output: Any = None, expect: str | None = None, data: Any = None) -> Any:
+    states: dict[str, Any] = {"input": visit.input if data is None else data, "context": visit.context()}
+    if has_result:
+        states["result"] = result
+    if error_output is not None:
+        states["errorOutput"] = error_output
+    return template.evaluate(states, visit.branch.variables, visit.run.rng, visit.run.clock.now(), expect=expect)
+
+
+class JsonataStateIO:
+    # Where a state has no Output, its output is the result (Task, Map, Parallel) or its input.
+    def __init__(self, state: "StateExecutor", spec: dict[str, Any]) -> None:
+        self.state_type = state.state_type
+        self.arguments = _template(spec, "Arguments")
+        self.output_template = _template(spec, "Output")
+        self.assign = _template(spec, "Assign")
+        self.catch_output = {id(c): _template(c, "Output") for c in spec.get("Catch", ())}
+        self.catch_assign = {id(c): _template(c, "Assign") for c in spec.get("Catch", ())}
+
+    def after_input_path(self, visit: "Visit") -> Any:
+        return visit.input
+
+    def effective_input(self, visit: "Visit") -> Any:
+        if self.arguments is None:
+            return visit.input
+        return evaluate_template(visit, self.arguments)
+
+    def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
+        from sfnsim.engine.states.base import Outcome
+
+        has_result = self.state_type in ("Task", "Map", "Parallel")
+        assigned = evaluate_template(visit, self.assign, result=result, has_result=has_result) if self.assign else None
+        if self.output_template is not None:
+            output = evaluate_template(visit, self.output_template, result=result, has_result=has_result)
+        else:
+            output = result if has_result else visit.input
+        return Outcome(output, next_state, assigned)
+
+    def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
+        return self.output(visit, visit.input, next_state)
+
+    def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
+        from sfnsim.engine.states.base import Outcome
+
+        key = id(catcher.spec)
+        assign, output_template = self.catch_assign[key], self.catch_output[key]
+        assigned = evaluate_template(visit, assign, error_output=error_output) if assign else None
+        output = evaluate_template(visit, output_template, error_output=error_output) if output_template else error_output
+        return Outcome(output, catcher.next, assigned)
+
+
+# -- state-specific fields ------------------------------------------------------------------------
+class _Condition:
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.template = compile_template(rule.get("Condition"), "Condition")
+        self.output = _template(rule, "Output")
+        self.assign = _template(rule, "Assign")
+
+    def holds(self, visit: "Visit") -> bool:
+        return bool(evaluate_template(visit, self.template, expect="boolean"))
+
+
+def compile_condition(rule: dict[str, Any]) -> _Condition:
+    return _Condition(rule)
+
+
+def choice_outcome(state: "ChoiceState", visit: "Visit") -> "Outcome":
+    from sfnsim.engine.states.base import Outcome
+
+    for condition, rule in state.rules:
+        if condition.holds(visit):
+            assigned = evaluate_template(visit, condition.assign) if condition.assign else None
+            output = evaluate_template(visit, condition.output) if condition.output else visit.input
+            return Outcome(output, rule["Next"], assigned)
+    if state.default is not None:
+        outcome = state.io.output(visit, visit.input, state.default)
+        return outcome
+    raise StatesError("States.NoChoiceMatched", None)
+
+
+def wait_seconds(state: "WaitState", visit: "Visit") -> float:
+    from sfnsim.engine.states.wait_state import parse_timestamp
+
+    value = state.value
+    if isinstance(value, str) and state.mode in ("Seconds", "Timestamp"):
+        value = evaluate_template(visit, compile_template(value, state.mode))
+    if state.mode == "Seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise StatesError(QUERY_EVALUATION_ERROR,
+                              f"The Seconds field must be a non-negative integer, but was: {value!r}", runtime=True)
+        return float(value)
+    moment = parse_timestamp(value)
+    if moment is None:
+        raise StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {value}",
+            runtime=True,
+        )
+    return visit.run.clock.seconds_until(moment)
+
+
+def compile_number_field(text: str, field: str) -> Any:
+    template = compile_template(text, field)
+
+    def evaluate(visit: "Visit") -> float:
+        value = evaluate_template(visit, template, expect="number")
+        return float(value)
+
+    return evaluate
+
+
+def evaluate_number_field(visit: "Visit", text: str, field: str) -> float:
+    return float(evaluate_template(visit, compile_template(text, field), expect="number"))
+
+
+def map_items(state: "MapState", visit: "Visit") -> list[Any]:
+    spec = state.spec
+    if "Items" not in spec:
+        items = visit.input
+        if not isinstance(items, list):
+            from sfnsim.history.events import dump_json
+
+            raise StatesError(QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {dump_json(items)}",
+                              runtime=True)
+        return items
+    return evaluate_template(visit, compile_template(spec["Items"], "Items"), expect="array")
+
+
+def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any) -> Any:
+    spec = state.spec
+    if "ItemSelector" not in spec:
+        return item
+    visit.map_item = (index, item)
+    try:
+        return evaluate_template(visit, compile_template(spec["ItemSelector"], "ItemSelector"))
+    finally:
+        visit.map_item = None
