@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from sfnsim.engine.compiler import CompiledMachine, compile_machine
 from sfnsim.engine.execution import ExecutionOptions, ExecutionRunner
 from sfnsim.history.events import to_aws_events
-from sfnsim.tasks.dispatch import Handler
+from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 
 
 class StateMachine:
@@ -51,19 +51,35 @@ class StateMachine:
     # -- running --------------------------------------------------------------------------------
     def start(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,
               start_time: datetime | None = None, name: str | None = None,
-              s3_objects: Mapping[tuple[str, str], str] | None = None) -> "Execution":
-        """Start an execution and run it as far as it can go (to the end, or to a pending callback)."""
+              s3_objects: Mapping[tuple[str, str], str] | None = None,
+              mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
+              test_case: str | None = None) -> "Execution":
+        """Start an execution and run it as far as it can go (to the end, or to a pending callback).
+
+        ``handlers`` maps a state name, a resource ARN or a Lambda function name to a callable or
+        mock; ``mock_config``/``test_case`` read an AWS Step Functions Local MockConfigFile.
+        """
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {})
-        runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, handlers, options)
+        dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
+                                           machine_name=self.name)
+        runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
         runner.start()
         return Execution(self, runner)
 
     def run(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,
             start_time: datetime | None = None, name: str | None = None,
-            s3_objects: Mapping[tuple[str, str], str] | None = None) -> "Execution":
-        """Run an execution to its end and return it."""
-        return self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
-                          s3_objects=s3_objects)
+            s3_objects: Mapping[tuple[str, str], str] | None = None,
+            mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
+            test_case: str | None = None) -> "Execution":
+        """Run an execution to its end and return it.
+
+        Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
+        times out as it would on AWS (or, with no timeout, leaves the execution RUNNING).
+        """
+        execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
+                               s3_objects=s3_objects, mock_config=mock_config, test_case=test_case)
+        execution._runner.finish()
+        return execution
 
     def __repr__(self) -> str:
         return f"StateMachine({self.name!r}, states={list(self.definition.get('States', {}))})"
@@ -115,8 +131,38 @@ class Execution:
         """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""
         return to_aws_events(self.history)
 
-    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+    # -- while RUNNING: callbacks, time, stopping ------------------------------------------------
+    @property
+    def pending_tokens(self) -> list[str]:
+        """Task tokens that ``.waitForTaskToken`` tasks are waiting on."""
+        return self._runner.pending_tokens
+
+    def send_task_success(self, token: str, output: Any) -> "Execution":
+        self._runner.send_task_success(token, output)
+        return self
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> "Execution":
+        self._runner.send_task_failure(token, error, cause)
+        return self
+
+    def send_task_heartbeat(self, token: str) -> "Execution":
+        self._runner.send_task_heartbeat(token)
+        return self
+
+    def advance_time(self, seconds: float) -> "Execution":
+        """Let virtual time pass while the execution waits on callbacks."""
+        self._runner.advance_time(seconds)
+        return self
+
+    def finish(self) -> "Execution":
+        """Let virtual time run until the execution ends (unanswered callbacks time out)."""
+        self._runner.finish()
+        return self
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> "Execution":
+        """Abort a RUNNING execution, as StopExecution does."""
         self._runner.stop(error, cause)
+        return self
 
     def __repr__(self) -> str:
         detail = f"error={self.error!r}" if self.status != "SUCCEEDED" else f"output={self.output!r}"

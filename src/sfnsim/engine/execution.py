@@ -14,9 +14,9 @@ from sfnsim.engine.clock import VirtualClock, iso_millis
 from sfnsim.engine.compiler import CompiledMachine
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
-from sfnsim.errors import InputError, StatesError
+from sfnsim.errors import InputError, SfnSimError, StatesError
 from sfnsim.history.events import HistoryRecorder
-from sfnsim.tasks.dispatch import Handler, TaskDispatcher
+from sfnsim.tasks.dispatch import TaskDispatcher
 
 DEFAULT_START_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ACCOUNT = "123456789012"
@@ -40,7 +40,7 @@ class ExecutionRunner:
     """Drives one execution; the public ``Execution`` object is a view over it."""
 
     def __init__(self, machine: CompiledMachine, machine_name: str, execution_input: Any,
-                 handlers: Mapping[str, Handler] | None, options: ExecutionOptions) -> None:
+                 dispatcher: TaskDispatcher, options: ExecutionOptions) -> None:
         _check_input(execution_input)
         self.machine = machine
         self.input = execution_input
@@ -62,7 +62,7 @@ class ExecutionRunner:
             state_machine_name=machine_name,
         )
         self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
-                       TaskDispatcher(handlers), dict(options.s3_objects))
+                       dispatcher, dict(options.s3_objects))
         self.status = RUNNING
         self.output: Any = None
         self.error: str | None = None
@@ -75,12 +75,19 @@ class ExecutionRunner:
         self.run.last_event_id = 1
         branch = Branch(self.history, prev=0)
         self.scheduler.start(self.machine.flow.run(self.run, branch, self.input))
-        self.advance()
+        self.advance(quiesce=True)
 
-    def advance(self) -> None:
-        """Run until the execution ends or only waits on callbacks."""
+    def finish(self) -> None:
+        """Let virtual time run on until the execution ends (pending callbacks may time out)."""
+        if self.status == RUNNING:
+            self.advance()
+
+    def advance(self, *, quiesce: bool = False, until: float | None = None) -> None:
+        """Run until the execution ends, or (``quiesce``) only waits on callbacks."""
+        if self.status != RUNNING:
+            return
         try:
-            self.scheduler.run()
+            self.scheduler.run(quiesce=quiesce, until=until)
         except ExecutionDeadline:
             self.scheduler.cancel_all()
             # describe-execution reports no error for a timed-out execution.
@@ -97,6 +104,40 @@ class ExecutionRunner:
             self.history.add("ExecutionSucceeded", self.run.last_event_id,
                              {"output": self.output, "outputDetails": {"truncated": False}})
 
+    # -- callbacks (.waitForTaskToken) ----------------------------------------------------------
+    @property
+    def pending_tokens(self) -> list[str]:
+        return list(self.run.pending_tokens)
+
+    def _require_token(self, token: str) -> None:
+        if token not in self.run.pending_tokens:
+            raise InvalidToken(f"no task is waiting on token {token!r} (pending: {self.pending_tokens})")
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        self._require_token(token)
+        _check_input(output)
+        self.scheduler.wake(("token", token), ("success", output, None))
+        self.advance(quiesce=True)
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        self._require_token(token)
+        self.scheduler.wake(("token", token), ("failure", error, cause))
+        self.advance(quiesce=True)
+
+    def send_task_heartbeat(self, token: str) -> None:
+        self._require_token(token)
+        heartbeat, deadline = self.run.pending_tokens[token]
+        if heartbeat is not None:
+            remaining = None if deadline is None else deadline - self.clock.elapsed
+            self.scheduler.extend_park(("token", token), heartbeat if remaining is None else min(heartbeat, remaining))
+
+    def advance_time(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass while callbacks are pending (timeouts may fire)."""
+        target = self.clock.elapsed + seconds
+        self.advance(until=target)
+        if self.status == RUNNING:
+            self.clock.elapsed = max(self.clock.elapsed, target)
+
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         if self.status != RUNNING:
             return
@@ -107,6 +148,10 @@ class ExecutionRunner:
         self.status, self.error, self.cause = status, error, cause
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         self.history.add(event_type, self.run.last_event_id, details)
+
+
+class InvalidToken(SfnSimError):
+    """send_task_* with a token no task is waiting on (AWS: TaskDoesNotExist / InvalidToken)."""
 
 
 def _uuid(rng: random.Random) -> str:

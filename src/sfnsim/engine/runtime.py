@@ -29,6 +29,8 @@ class Run:
     tasks: "TaskDispatcher"
     s3_objects: dict[tuple[str, str], str] = field(default_factory=dict)
     last_event_id: int = 0
+    # task token -> (HeartbeatSeconds or None, absolute virtual deadline or None)
+    pending_tokens: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def now_iso(self) -> str:
         return iso_millis(self.clock.now())

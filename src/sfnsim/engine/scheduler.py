@@ -81,6 +81,7 @@ class Scheduler:
         self.deadline = deadline
         self._heap: list[tuple[float, int, Fiber, Any, BaseException | None, int]] = []
         self._seq = 0
+        self._active = 0  # heap entries that are not callback timeouts
         self._parked: dict[Hashable, Fiber] = {}
         self.root: Fiber | None = None
         self.root_result: Any = None
@@ -99,18 +100,27 @@ class Scheduler:
     def parked_keys(self) -> list[Hashable]:
         return list(self._parked)
 
-    def run(self) -> None:
-        """Resume fibers until the root finishes or everything left is parked.
+    def run(self, *, quiesce: bool = False, until: float | None = None) -> None:
+        """Resume fibers until the root finishes or nothing is left to resume.
 
-        Raises ExecutionDeadline when the next resumption lies past the deadline.
+        With ``quiesce``, stop as soon as every live fiber is parked on a callback, before any of
+        their timeouts fires (an interactive caller may still answer). With ``until``, stop before
+        virtual time passes that point. Raises ExecutionDeadline when the next resumption lies
+        past the execution's deadline.
         """
         heap = self._heap
         while heap and not self.finished:
+            if quiesce and self._active == 0:
+                return
             at = heap[0][0]
+            if until is not None and at > until:
+                return
             if self.deadline is not None and at > self.deadline:
                 self.clock.elapsed = max(self.clock.elapsed, self.deadline)
                 raise ExecutionDeadline()
             _, _, fiber, value, exc, generation = heapq.heappop(heap)
+            if not generation:
+                self._active -= 1
             if fiber.done or (generation and generation != fiber.park_generation):
                 continue
             if at > self.clock.elapsed:
@@ -141,6 +151,8 @@ class Scheduler:
     def _push(self, at: float, fiber: Fiber, value: Any = None, exc: BaseException | None = None,
               generation: int = 0) -> None:
         self._seq += 1
+        if not generation:
+            self._active += 1
         heapq.heappush(self._heap, (at, self._seq, fiber, value, exc, generation))
 
     def _step(self, fiber: Fiber, value: Any, exc: BaseException | None) -> None:

@@ -51,6 +51,15 @@ class TaskDispatcher:
         self.handlers = dict(handlers or {})
         self._arity: dict[int, int] = {}
 
+    @classmethod
+    def create(cls, handlers: Mapping[str, Handler] | None = None, *, mock_config: Any = None,
+               test_case: str | None = None, machine_name: str = "StateMachine") -> "TaskDispatcher":
+        if mock_config is not None or test_case is not None:
+            from sfnsim.errors import UnsupportedFeatureError
+
+            raise UnsupportedFeatureError("MockConfigFile support is not available yet")
+        return cls(handlers)
+
     def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
         for key in self._candidate_keys(state_name, resource, parameters):
             handler = self.handlers.get(key)

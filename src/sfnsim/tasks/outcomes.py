@@ -37,3 +37,20 @@ class TaskResponse:
     @property
     def has_submitted(self) -> bool:
         return self.submitted is not _UNSET
+
+
+class _Pending:
+    """Returned by a ``.waitForTaskToken`` handler that does not answer the callback itself."""
+
+    _instance: "_Pending | None" = None
+
+    def __new__(cls) -> "_Pending":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "sfnsim.PENDING"
+
+
+PENDING: Any = _Pending()

@@ -16,8 +16,9 @@ from typing import Any, ClassVar, Generator
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
-from sfnsim.errors import StatesError, runtime_error
+from sfnsim.errors import HandlerError, StatesError, runtime_error
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
+from sfnsim.tasks.outcomes import PENDING
 from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
 from sfnsim.tasks.shapes import shape_result
 
@@ -52,6 +53,8 @@ class TaskState(StateExecutor):
                               visit.run.info.execution_arn, visit.entered_time)
         call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
 
+        if call.value is PENDING and call.error is None:
+            return (yield from self._await_callback(visit, events, call, timeout, heartbeat))
         if call.has_submitted:
             visit.record(*events.submitted(self.resource, call.submitted))
         expiry = self._expiry(timeout, heartbeat, call.duration)
@@ -70,6 +73,33 @@ class TaskState(StateExecutor):
         result = call.value if call.raw else shape_result(self.resource, call.value, visit)
         visit.record(*events.succeeded(self.resource, result))
         return self.io.output(visit, result, self.next)
+
+    def _await_callback(self, visit: Visit, events: "_Events", call: TaskCall, timeout: float | None,
+                        heartbeat: float | None) -> Generator[Any, Any, Outcome]:
+        """Wait for send_task_success/failure on the task token (or a timeout)."""
+        token = visit.task_token
+        if token is None:
+            raise HandlerError(
+                f"Task state {self.name!r}: the handler returned sfnsim.PENDING, but the resource "
+                f"{self.resource.arn!r} does not use the .waitForTaskToken pattern"
+            )
+        visit.record(*events.submitted(self.resource, call.submitted if call.has_submitted else {}))
+        run = visit.run
+        deadline = run.clock.elapsed + timeout if timeout is not None else None
+        run.pending_tokens[token] = (heartbeat, deadline)
+        try:
+            answer = yield Park(("token", token), _first_expiry(run.clock.elapsed, heartbeat, deadline))
+        except ParkTimeout:
+            visit.record(*events.timed_out(self.resource, "States.Timeout"))
+            raise StatesError("States.Timeout", None) from None
+        finally:
+            run.pending_tokens.pop(token, None)
+        kind, value, cause = answer
+        if kind == "failure":
+            visit.record(*events.failed(self.resource, value, cause))
+            raise StatesError(value, cause)
+        visit.record(*events.succeeded(self.resource, value))
+        return self.io.output(visit, value, self.next)
 
     def _expiry(self, timeout: float | None, heartbeat: float | None, duration: float) -> tuple[float, str] | None:
         """When and how an attempt that takes ``duration`` virtual seconds times out, if it does.
@@ -120,6 +150,11 @@ class TaskState(StateExecutor):
         if heartbeat is not None:
             details["heartbeatInSeconds"] = int(heartbeat)
         visit.record("TaskScheduled", details)
+
+
+def _first_expiry(now: float, heartbeat: float | None, deadline: float | None) -> float | None:
+    candidates = [x for x in (heartbeat, None if deadline is None else deadline - now) if x is not None]
+    return min(candidates) if candidates else None
 
 
 def _function_input(resource: Resource, payload: Any) -> Any:
