@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.templates import compile_dynamic_value
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import StatesError, runtime_error
 
@@ -23,7 +23,8 @@ class FailState(StateExecutor):
 
             return ("jsonata", compile_template(spec[field], field)) if field in spec else None
         if f"{field}Path" in spec:
-            return ("path", compile_path(spec[f"{field}Path"]))
+            # AWS accepts a reference path or an intrinsic function (e.g. States.Format) here.
+            return ("dynamic", (spec[f"{field}Path"], compile_dynamic_value(f"{field}Path", spec[f"{field}Path"])))
         return ("literal", spec[field]) if field in spec else None
 
     def body(self, visit: Visit) -> Outcome:
@@ -43,10 +44,8 @@ class FailState(StateExecutor):
 
             result = evaluate_template(visit, value)
         else:
-            try:
-                result = value.resolve(visit.scope(visit.input))
-            except PathNotFound as missing:
-                raise runtime_error(f"Invalid path '{value.text}' : {missing.jayway_message()}") from None
-        if not isinstance(result, str):
-            raise runtime_error(f"The {field}Path '{getattr(value, 'text', value)}' must resolve to a string value")
+            text, evaluate = value
+            result = evaluate(visit.scope(visit.input))
+            if not isinstance(result, str):
+                raise runtime_error(f"The {field}Path '{text}' must resolve to a string value")
         return result

@@ -1,0 +1,405 @@
+"""Choice Rules of JSONPath-mode Choice states, compiled once and evaluated per execution.
+
+What AWS documents (Choice workflow state, "Choice Rules"), and how this module follows it:
+
+* A data-test rule names a ``Variable`` (a Reference Path) and exactly one operator. The operand is
+  a literal of the operator's type, or, for the ``...Path`` forms, a Reference Path whose value is
+  read from the same scope. ``StringMatches`` has no ``Path`` form.
+* "Step Functions doesn't attempt to match a numeric field to a string value": a value of the
+  wrong type makes the comparison false, never an error. Booleans are not numbers (Python's
+  ``True == 1`` must not leak in).
+* A Variable (or right-hand path) that matches nothing fails the execution with ``States.Runtime``,
+  except for ``IsPresent``, whose whole purpose is to ask. ``And`` and ``Or`` short-circuit, which
+  is what makes AWS's ``And: [IsPresent, StringEquals]`` idiom safe.
+* Numbers compare as IEEE-754 binary64 (AWS: "don't assume that numeric comparisons work with values
+  outside the magnitude or precision that binary64 represents").
+* Strings order like Java's ``String.compareTo``: by UTF-16 code unit, not by code point.
+* Timestamps follow RFC 3339 with an uppercase ``T`` and an uppercase ``Z`` (or a numeric offset), and
+  compare as instants, so ``...T13:00:00+01:00`` equals ``...T12:00:00Z``.
+* ``StringMatches``: ``*`` matches any run of characters; ``\\*`` is a literal asterisk and ``\\\\`` a
+  literal backslash. "No characters other than ``*`` have any special meaning."
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import math
+import operator
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path
+from sfnsim.dataflow.scope import Scope
+from sfnsim.errors import StatesError, runtime_error
+
+__all__ = ["ChoiceRule", "ChoiceRuleError", "compile_choice_rule", "parse_timestamp"]
+
+
+class ChoiceRuleError(ValueError):
+    """A malformed Choice Rule. ``pointer`` is a JSON pointer relative to the rule ("" is the rule)."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        self.pointer = pointer
+        self.message = message
+        super().__init__(f"{pointer or '/'}: {message}")
+
+
+# --------------------------------------------------------------------------------------------
+# Value kinds: which JSON values an operator accepts, and how they are compared
+# --------------------------------------------------------------------------------------------
+
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_MAX_OFFSET_HOURS = 18  # the range of a zone offset on AWS's (Java) side
+
+
+def parse_timestamp(value: Any) -> tuple[int, int] | None:
+    """The instant a Choice timestamp denotes, as (epoch seconds, nanoseconds), or None.
+
+    Nanoseconds are kept (Python's datetime stops at microseconds) so that two timestamps that
+    differ in the 7th fractional digit still compare as different instants.
+    """
+    if not isinstance(value, str):
+        return None
+    m = _TIMESTAMP.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    try:
+        datetime(year, month, day, hour, minute, second)  # range checks: month 13, Feb 30, hour 25
+    except ValueError:
+        return None
+    offset = 0
+    if m.group(8):
+        off_hours, off_minutes = int(m.group(9)), int(m.group(10))
+        if off_hours > _MAX_OFFSET_HOURS or off_minutes > 59:
+            return None
+        offset = (off_hours * 3600 + off_minutes * 60) * (-1 if m.group(8) == "-" else 1)
+    nanos = int((m.group(7) or "").ljust(9, "0"))
+    return calendar.timegm((year, month, day, hour, minute, second)) - offset, nanos
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_binary64(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond binary64 range: Java's doubleValue() gives infinity
+        return math.copysign(math.inf, value)
+
+
+def _java_string_order(value: str) -> bytes:
+    # Big-endian UTF-16 bytes sort exactly like UTF-16 code units, which is what compareTo compares.
+    return value.encode("utf-16-be", "surrogatepass")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """A family of JSON values: how to recognise one and how to turn it into a comparable key."""
+
+    description: str
+    accepts: Callable[[Any], bool]
+    key: Callable[[Any], Any]
+
+
+_STRING = _Kind("a string", lambda v: isinstance(v, str), _java_string_order)
+_TEXT = _Kind("a string", _STRING.accepts, lambda v: v)  # a string matched as is (StringMatches)
+_NUMBER = _Kind("a number", _is_number, _as_binary64)
+_BOOLEAN = _Kind("a boolean", lambda v: isinstance(v, bool), lambda v: v)
+_TIMESTAMP_KIND = _Kind(
+    "a timestamp (RFC 3339, e.g. 2016-08-18T17:33:00Z)", lambda v: parse_timestamp(v) is not None, parse_timestamp
+)
+
+
+def _compile_wildcard(pattern: str) -> re.Pattern[str]:
+    """``StringMatches`` pattern to regex: ``*`` is a wildcard, ``\\*`` and ``\\\\`` are literals.
+
+    A backslash before any other character (or at the end) stands for itself.
+    """
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and pattern[i + 1 : i + 2] in ("*", "\\"):
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if char == "*" else re.escape(char))
+        i += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+_PATTERN = _Kind("a string pattern", lambda v: isinstance(v, str), _compile_wildcard)
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """A comparison operator: the kind of the Variable's value, the kind of the operand, the test."""
+
+    left: _Kind
+    right: _Kind
+    test: Callable[[Any, Any], bool]
+    has_path_form: bool = True
+
+
+_RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq,
+    "LessThan": operator.lt,
+    "GreaterThan": operator.gt,
+    "LessThanEquals": operator.le,
+    "GreaterThanEquals": operator.ge,
+}
+
+_OPERATORS: dict[str, _Operator] = {
+    **{
+        f"{family}{relation}": _Operator(kind, kind, test)
+        for family, kind in (("String", _STRING), ("Numeric", _NUMBER), ("Timestamp", _TIMESTAMP_KIND))
+        for relation, test in _RELATIONS.items()
+    },
+    "BooleanEquals": _Operator(_BOOLEAN, _BOOLEAN, operator.eq),
+    "StringMatches": _Operator(
+        _TEXT, _PATTERN, lambda text, rx: rx.fullmatch(text) is not None, has_path_form=False
+    ),
+}
+
+_PATH_OPERATORS: dict[str, _Operator] = {
+    f"{name}Path": op for name, op in _OPERATORS.items() if op.has_path_form
+}
+
+_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "IsNull": lambda v: v is None,
+    "IsNumeric": _is_number,
+    "IsString": _STRING.accepts,
+    "IsBoolean": _BOOLEAN.accepts,
+    "IsTimestamp": _TIMESTAMP_KIND.accepts,
+}
+
+_ALL_OPERATORS = frozenset({*_OPERATORS, *_PATH_OPERATORS, *_TYPE_TESTS, "IsPresent"})
+_COMBINATORS = ("And", "Or", "Not")
+_TOP_LEVEL_ONLY = ("Next", "Assign", "Output")  # fields of a Choices entry, not of the rule itself
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled rules
+# --------------------------------------------------------------------------------------------
+
+
+def _invalid_path(path: CompiledPath) -> StatesError:
+    return runtime_error(f"Invalid path '{path.text}': The choice state's condition path references an invalid value.")
+
+
+def _resolve(path: CompiledPath, scope: Scope) -> Any:
+    try:
+        return path.resolve(scope)
+    except PathNotFound:
+        raise _invalid_path(path) from None
+
+
+class ChoiceRule(ABC):
+    """A compiled Choice Rule."""
+
+    @abstractmethod
+    def evaluate(self, scope: Scope) -> bool:
+        """True if the rule matches; raises StatesError (States.Runtime) where AWS does."""
+
+
+@dataclass(frozen=True)
+class _Comparison(ChoiceRule):
+    variable: CompiledPath
+    name: str
+    op: _Operator
+    operand: Any  # the literal's comparison key, or the CompiledPath of a ...Path form
+    operand_is_path: bool
+
+    def evaluate(self, scope: Scope) -> bool:
+        value = _resolve(self.variable, scope)
+        operand = self.operand
+        if self.operand_is_path:
+            operand = _resolve(self.operand, scope)
+            if not self.op.right.accepts(operand):
+                return False
+            operand = self.op.right.key(operand)
+        if not self.op.left.accepts(value):
+            return False
+        return self.op.test(self.op.left.key(value), operand)
+
+
+@dataclass(frozen=True)
+class _TypeTest(ChoiceRule):
+    variable: CompiledPath
+    name: str
+    predicate: Callable[[Any], bool]
+    expected: bool
+
+    def evaluate(self, scope: Scope) -> bool:
+        return self.predicate(_resolve(self.variable, scope)) is self.expected
+
+
+@dataclass(frozen=True)
+class _IsPresent(ChoiceRule):
+    variable: CompiledPath
+    expected: bool
+
+    def evaluate(self, scope: Scope) -> bool:
+        try:
+            self.variable.resolve(scope)
+        except PathNotFound:
+            return not self.expected
+        return self.expected
+
+
+@dataclass(frozen=True)
+class _And(ChoiceRule):
+    rules: tuple[ChoiceRule, ...]
+
+    def evaluate(self, scope: Scope) -> bool:
+        return all(rule.evaluate(scope) for rule in self.rules)
+
+
+@dataclass(frozen=True)
+class _Or(ChoiceRule):
+    rules: tuple[ChoiceRule, ...]
+
+    def evaluate(self, scope: Scope) -> bool:
+        return any(rule.evaluate(scope) for rule in self.rules)
+
+
+@dataclass(frozen=True)
+class _Not(ChoiceRule):
+    rule: ChoiceRule
+
+    def evaluate(self, scope: Scope) -> bool:
+        return not self.rule.evaluate(scope)
+
+
+# --------------------------------------------------------------------------------------------
+# Compilation (with precise errors)
+# --------------------------------------------------------------------------------------------
+
+
+def compile_choice_rule(rule: Mapping[str, Any]) -> ChoiceRule:
+    """Compile one entry of a JSONPath Choice state's ``Choices``; raises ChoiceRuleError.
+
+    ``Next``, ``Assign``, ``Output`` and ``Comment`` of the entry are ignored here (the state
+    executor uses them); inside ``And``/``Or``/``Not`` only ``Comment`` may accompany the rule.
+    """
+    return _compile(rule, "", top_level=True)
+
+
+def _compile(rule: Any, pointer: str, *, top_level: bool) -> ChoiceRule:
+    if not isinstance(rule, Mapping):
+        raise ChoiceRuleError(pointer, f"a Choice Rule must be an object, got {_json_type(rule)}")
+    fields = {k: v for k, v in rule.items() if k != "Comment" and not (top_level and k in _TOP_LEVEL_ONLY)}
+    for key in _TOP_LEVEL_ONLY:
+        if key in fields:
+            raise ChoiceRuleError(
+                f"{pointer}/{key}", f"'{key}' is only allowed in a top-level Choice Rule, not inside And/Or/Not"
+            )
+    if "Condition" in fields:
+        raise ChoiceRuleError(
+            f"{pointer}/Condition",
+            "'Condition' belongs to JSONata Choice states; a JSONPath Choice Rule uses 'Variable' and an operator",
+        )
+    combinators = [k for k in _COMBINATORS if k in fields]
+    if combinators:
+        return _compile_combinator(fields, combinators, pointer)
+    return _compile_data_test(fields, pointer)
+
+
+def _compile_combinator(fields: Mapping[str, Any], combinators: list[str], pointer: str) -> ChoiceRule:
+    name = combinators[0]
+    extra = [k for k in fields if k != name]
+    if extra:
+        raise ChoiceRuleError(
+            f"{pointer}/{extra[0]}", f"'{name}' must be the only operator of its Choice Rule, found '{extra[0]}' too"
+        )
+    value = fields[name]
+    where = f"{pointer}/{name}"
+    if name == "Not":
+        return _Not(_compile(value, where, top_level=False))
+    if not isinstance(value, list) or not value:
+        raise ChoiceRuleError(where, f"'{name}' must be a non-empty array of Choice Rules")
+    rules = tuple(_compile(item, f"{where}/{i}", top_level=False) for i, item in enumerate(value))
+    return _And(rules) if name == "And" else _Or(rules)
+
+
+def _compile_data_test(fields: Mapping[str, Any], pointer: str) -> ChoiceRule:
+    unknown = [k for k in fields if k != "Variable" and k not in _ALL_OPERATORS]
+    if unknown:
+        raise ChoiceRuleError(f"{pointer}/{unknown[0]}", _unknown_field_message(unknown[0]))
+    operators = [k for k in fields if k in _ALL_OPERATORS]
+    if "Variable" not in fields:
+        raise ChoiceRuleError(pointer, "a Choice Rule needs 'Variable' and one comparison operator (or And/Or/Not)")
+    if not operators:
+        raise ChoiceRuleError(pointer, "a Choice Rule needs a comparison operator next to 'Variable'")
+    if len(operators) > 1:
+        raise ChoiceRuleError(
+            f"{pointer}/{operators[1]}",
+            f"a Choice Rule has exactly one comparison operator, found '{operators[0]}' and '{operators[1]}'",
+        )
+    variable = _reference_path(fields["Variable"], f"{pointer}/Variable")
+    name = operators[0]
+    value = fields[name]
+    where = f"{pointer}/{name}"
+    if name == "IsPresent" or name in _TYPE_TESTS:
+        if not isinstance(value, bool):
+            raise ChoiceRuleError(where, f"'{name}' must be true or false, got {_json_type(value)}")
+        if name == "IsPresent":
+            return _IsPresent(variable, value)
+        return _TypeTest(variable, name, _TYPE_TESTS[name], value)
+    if name in _PATH_OPERATORS:
+        return _Comparison(variable, name, _PATH_OPERATORS[name], _reference_path(value, where), True)
+    op = _OPERATORS[name]
+    if not op.right.accepts(value):
+        raise ChoiceRuleError(where, f"'{name}' must be {op.right.description}, got {_describe(value)}")
+    return _Comparison(variable, name, op, op.right.key(value), False)
+
+
+def _reference_path(text: Any, pointer: str) -> CompiledPath:
+    if not isinstance(text, str):
+        raise ChoiceRuleError(pointer, f"must be a Reference Path string, got {_json_type(text)}")
+    try:
+        path = compile_path(text)
+    except PathSyntaxError as exc:
+        raise ChoiceRuleError(pointer, f"{text!r} is not a valid path: {exc}") from None
+    if not path.definite:
+        raise ChoiceRuleError(
+            pointer,
+            f"{text!r} is not a Reference Path: it must select a single value (no wildcards, filters or slices)",
+        )
+    return path
+
+
+def _unknown_field_message(field: str) -> str:
+    known = sorted({"Variable", *_ALL_OPERATORS, *_COMBINATORS})
+    close = difflib.get_close_matches(field, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"'{field}' is not a Choice Rule field{hint}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r}" if isinstance(value, str) else _json_type(value)
