@@ -28,6 +28,15 @@ def _template(spec: dict[str, Any], field: str) -> JsonataTemplate | None:
     return compile_template(spec[field], field) if field in spec else None
 
 
+def _field_template(state: Any, field: str, value: Any) -> JsonataTemplate:
+    """The compiled template for ``field`` of ``state``, compiled on first use and kept."""
+    cache = state.__dict__.setdefault("_jsonata_fields", {})
+    template = cache.get(field)
+    if template is None:
+        template = cache[field] = compile_template(value, field)
+    return template
+
+
 def evaluate_template(visit: "Visit", template: JsonataTemplate, *, result: Any = None, has_result: bool = False,
                       error_output: Any = None, expect: str | None = None, data: Any = None) -> Any:
     states: dict[str, Any] = {"input": visit.input if data is None else data, "context": visit.context()}
@@ -114,7 +123,7 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
 
     value = state.value
     if isinstance(value, str) and state.mode in ("Seconds", "Timestamp"):
-        value = evaluate_template(visit, compile_template(value, state.mode))
+        value = evaluate_template(visit, _field_template(state, state.mode, value))
     if state.mode == "Seconds":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise StatesError(QUERY_EVALUATION_ERROR,
@@ -131,7 +140,7 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
 
 
 def compile_number_field(text: str, field: str) -> Any:
-    template = compile_template(text, field)
+    template = compile_template(text, field)  # compiled once, when the state is compiled
 
     def evaluate(visit: "Visit") -> float:
         value = evaluate_template(visit, template, expect="number")
@@ -141,7 +150,7 @@ def compile_number_field(text: str, field: str) -> Any:
 
 
 def evaluate_number_field(visit: "Visit", text: str, field: str) -> float:
-    return float(evaluate_template(visit, compile_template(text, field), expect="number"))
+    return float(evaluate_template(visit, _field_template(visit.state, field, text), expect="number"))
 
 
 def map_items(state: "MapState", visit: "Visit") -> list[Any]:
@@ -154,7 +163,7 @@ def map_items(state: "MapState", visit: "Visit") -> list[Any]:
             raise StatesError(QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {dump_json(items)}",
                               runtime=True)
         return items
-    return evaluate_template(visit, compile_template(spec["Items"], "Items"), expect="array")
+    return evaluate_template(visit, _field_template(state, "Items", spec["Items"]), expect="array")
 
 
 def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any) -> Any:
@@ -163,6 +172,6 @@ def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any) -> 
         return item
     visit.map_item = (index, item)
     try:
-        return evaluate_template(visit, compile_template(spec["ItemSelector"], "ItemSelector"))
+        return evaluate_template(visit, _field_template(state, "ItemSelector", spec["ItemSelector"]))
     finally:
         visit.map_item = None

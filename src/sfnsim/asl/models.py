@@ -1,0 +1,427 @@
+"""Pydantic models of the Amazon States Language, in both query languages.
+
+The models describe the *shape* of a definition: which fields each state type has, and what kind
+of value each field takes. A field that a state type does not have is an error (AWS rejects
+unknown fields). Rules that depend on more than one field, on the query language in force, or on
+the rest of the machine (transitions, reachability, paths) live in ``validation``.
+
+Numeric fields that JSONata states may compute (``TimeoutSeconds``, ``Seconds``,
+``MaxConcurrency``...) accept a ``{% ... %}`` string here; ``validation`` refuses such a string in a
+JSONPath state. Field names are AWS's (the aliases); attributes are their snake_case forms.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional, TypeVar, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
+from pydantic.alias_generators import to_pascal
+from pydantic_core import PydanticCustomError
+
+QUERY_LANGUAGES = ("JSONPath", "JSONata")
+MAX_SECONDS = 99_999_999
+
+
+def is_jsonata(value: Any) -> bool:
+    """A JSONata expression field value: a string wrapped in ``{%`` and ``%}``."""
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
+def _fail(message: str) -> None:
+    raise PydanticCustomError("asl", "{message}", {"message": message})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _range_text(minimum: float | None, maximum: float | None) -> str:
+    if maximum is not None and minimum is not None:
+        return f" from {_number_text(minimum)} to {_number_text(maximum)}"
+    if minimum == 1:
+        return " greater than 0"
+    if minimum == 0:
+        return " that is not negative"
+    return f" of at least {_number_text(minimum)}" if minimum is not None else ""
+
+
+def _numeric(kind: str, minimum: float | None, maximum: float | None, expression: bool) -> Any:
+    """A field holding an integer (or any number) within a range, or optionally a JSONata string."""
+
+    def check(value: Any) -> Any:
+        if expression and is_jsonata(value):
+            return value
+        ok = isinstance(value, int) and not isinstance(value, bool) if kind == "integer" else _is_number(value)
+        if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+            return value
+        article = "an" if kind == "integer" else "a"
+        _fail(f"must be {article} {kind}{_range_text(minimum, maximum)}, got {show_value(value)}")
+
+    return Annotated[Any, PlainValidator(check)]
+
+
+def show_value(value: Any) -> str:
+    """A value as a message quotes it: strings shortened, JSON words for true/false/null."""
+    if isinstance(value, str):
+        return repr(value) if len(value) < 60 else repr(value[:57] + "...")
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, (dict, list)):
+        return "an object" if isinstance(value, dict) else "an array"
+    return repr(value)
+
+
+def _condition(value: Any) -> Any:
+    if is_jsonata(value) or isinstance(value, bool):
+        return value
+    _fail(f"must be a JSONata expression (or true/false), got {show_value(value)}")
+
+
+def _string_list(non_empty: bool) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            _fail(f"must be an array of strings, got {show_value(value)}")
+        if non_empty and not value:
+            _fail("must not be empty")
+        return value
+
+    return Annotated[Any, PlainValidator(check)]
+
+
+def _resource(value: Any) -> Any:
+    # A CloudFormation intrinsic left in a template-style definition stands for an ARN known at deploy time.
+    if isinstance(value, str) or _is_intrinsic(value):
+        return value
+    _fail(f"must be a string (an ARN), got {show_value(value)}")
+
+
+def _is_intrinsic(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSIC_KEYS
+
+
+INTRINSIC_KEYS = frozenset(
+    [
+        "Ref",
+        "Fn::GetAtt",
+        "Fn::Sub",
+        "Fn::Join",
+        "Fn::If",
+        "Fn::ImportValue",
+        "Fn::FindInMap",
+        "Fn::Select",
+        "Fn::Base64",
+    ]
+)
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        _fail("must not be null (leave the field out instead)")
+    return value
+
+
+T = TypeVar("T")
+# An optional field: it may be left out, but not set to null (only the I/O paths may be null).
+Opt = Annotated[Optional[T], BeforeValidator(_not_null)]
+NullablePath = Optional[str]  # InputPath, OutputPath and ResultPath: null has a meaning
+
+Json = Any  # any JSON value: payload templates, Result, Output, Arguments
+Seconds = _numeric("integer", 1, MAX_SECONDS, expression=True)
+WaitSeconds = _numeric("integer", 0, MAX_SECONDS, expression=True)
+Count = _numeric("integer", 0, None, expression=True)
+Percentage = _numeric("number", 0, 100, expression=True)
+RetryInterval = _numeric("integer", 1, MAX_SECONDS, expression=False)
+RetryAttempts = _numeric("integer", 0, MAX_SECONDS, expression=False)
+BackoffRate = _numeric("number", 1, None, expression=False)
+MaxDelay = _numeric("integer", 1, 31_622_400, expression=False)
+MachineTimeout = _numeric("integer", 1, None, expression=False)
+AnyNumber = _numeric("number", None, None, expression=False)
+MaxItems = _numeric("integer", 0, 100_000_000, expression=True)
+BatchItems = _numeric("integer", 1, None, expression=True)
+BatchBytes = _numeric("integer", 1, 262_144, expression=True)  # 256 KiB
+QueryLanguageName = Literal["JSONPath", "JSONata"]
+ErrorNames = _string_list(non_empty=True)
+Resource = Annotated[Any, PlainValidator(_resource)]
+Assignments = dict[str, Any]
+
+
+class AslModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, populate_by_name=True, alias_generator=to_pascal
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Retry and Catch
+
+
+class Retrier(AslModel):
+    error_equals: ErrorNames
+    interval_seconds: RetryInterval = None
+    max_attempts: RetryAttempts = None
+    backoff_rate: BackoffRate = None
+    max_delay_seconds: MaxDelay = None
+    jitter_strategy: Opt[Literal["FULL", "NONE"]] = None
+    comment: Opt[str] = None
+
+
+class Catcher(AslModel):
+    error_equals: ErrorNames
+    next: str
+    result_path: NullablePath = None
+    output: Json = None
+    assign: Opt[Assignments] = None
+    comment: Opt[str] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Choice rules: the comparison operators are a table, and the model is built from it.
+
+# operator -> kind of value it compares against. Each has a ...Path form that takes a path instead.
+COMPARISONS: dict[str, str] = {
+    **{f"String{op}": "string" for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")},
+    **{f"Numeric{op}": "number" for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")},
+    **{
+        f"Timestamp{op}": "timestamp"
+        for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
+    },
+    "BooleanEquals": "boolean",
+}
+TYPE_TESTS = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
+OPERATORS: dict[str, str] = {
+    **COMPARISONS,
+    **{f"{name}Path": "path" for name in COMPARISONS},
+    "StringMatches": "string",
+    **{name: "boolean" for name in TYPE_TESTS},
+}
+_OPERATOR_VALUE = {
+    "string": Opt[str],
+    "timestamp": Opt[str],
+    "path": Opt[str],
+    "boolean": Opt[bool],
+    "number": AnyNumber,
+}
+
+
+class _ChoiceRuleBase(AslModel):
+    variable: Opt[str] = None
+    condition: Annotated[Any, PlainValidator(_condition)] = None
+    next: Opt[str] = None
+    output: Json = None
+    assign: Opt[Assignments] = None
+    comment: Opt[str] = None
+
+
+ChoiceRule: type[_ChoiceRuleBase] = create_model(  # type: ignore[call-overload]
+    "ChoiceRule",
+    __base__=_ChoiceRuleBase,
+    __module__=__name__,
+    and_=(Opt[list["ChoiceRule"]], Field(None, alias="And")),
+    or_=(Opt[list["ChoiceRule"]], Field(None, alias="Or")),
+    not_=(Opt["ChoiceRule"], Field(None, alias="Not")),
+    **{"op_" + name: (_OPERATOR_VALUE[kind], Field(None, alias=name)) for name, kind in OPERATORS.items()},
+)
+ChoiceRule.model_rebuild(_types_namespace={"ChoiceRule": ChoiceRule})
+
+
+# --------------------------------------------------------------------------------------------
+# Map's parts
+
+
+class ProcessorConfig(AslModel):
+    mode: Opt[Literal["INLINE", "DISTRIBUTED"]] = None
+    execution_type: Opt[Literal["STANDARD", "EXPRESS"]] = None
+
+
+class ReaderConfig(AslModel):
+    input_type: Opt[Literal["CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"]] = None
+    csv_header_location: Opt[Literal["FIRST_ROW", "GIVEN"]] = Field(None, alias="CSVHeaderLocation")
+    csv_headers: Json = Field(None, alias="CSVHeaders")
+    csv_delimiter: Opt[Literal["COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"]] = Field(None, alias="CSVDelimiter")
+    manifest_type: Opt[Literal["ATHENA_DATA", "CSV", "S3_INVENTORY"]] = None
+    max_items: MaxItems = None
+    max_items_path: Opt[str] = None
+
+
+class ItemReader(AslModel):
+    resource: Resource
+    parameters: Json = None
+    arguments: Json = None
+    reader_config: Opt[ReaderConfig] = None
+
+
+class ItemBatcher(AslModel):
+    max_items_per_batch: BatchItems = None
+    max_items_per_batch_path: Opt[str] = None
+    max_input_bytes_per_batch: BatchBytes = None
+    max_input_bytes_per_batch_path: Opt[str] = None
+    batch_input: Json = None
+
+
+class WriterConfig(AslModel):
+    output_type: Opt[Literal["JSON", "JSONL"]] = None
+    transformation: Opt[Literal["NONE", "COMPACT", "FLATTEN"]] = None
+
+
+class ResultWriter(AslModel):
+    resource: Opt[Resource] = None
+    parameters: Json = None
+    arguments: Json = None
+    writer_config: Opt[WriterConfig] = None
+
+
+# --------------------------------------------------------------------------------------------
+# States
+
+
+class _State(AslModel):
+    comment: Opt[str] = None
+    query_language: Opt[QueryLanguageName] = None
+
+
+class _Flow(_State):
+    """A state that moves on: either ``Next`` or ``End``."""
+
+    next: Opt[str] = None
+    end: Opt[bool] = None
+
+
+class _InputOutput(_State):
+    input_path: NullablePath = None
+    output_path: NullablePath = None
+    output: Json = None
+
+
+class _Results(_InputOutput):
+    result_path: NullablePath = None
+    assign: Opt[Assignments] = None
+
+
+class _Recovers(AslModel):
+    retry: Opt[list[Retrier]] = None
+    catch: Opt[list[Catcher]] = None
+    result_selector: Json = None
+
+
+class PassState(_Results, _Flow):
+    type: Literal["Pass"] = Field(alias="Type")
+    parameters: Json = None
+    result: Json = None
+
+
+class TaskState(_Recovers, _Results, _Flow):
+    type: Literal["Task"] = Field(alias="Type")
+    resource: Resource
+    parameters: Json = None
+    arguments: Json = None
+    timeout_seconds: Seconds = None
+    timeout_seconds_path: Opt[str] = None
+    heartbeat_seconds: Seconds = None
+    heartbeat_seconds_path: Opt[str] = None
+    credentials: Opt[dict[str, Any]] = None
+
+
+class ChoiceState(_InputOutput):
+    type: Literal["Choice"] = Field(alias="Type")
+    choices: Annotated[list[ChoiceRule], Field(min_length=1)]  # type: ignore[valid-type]
+    default: Opt[str] = None
+    assign: Opt[Assignments] = None
+
+
+class WaitState(_InputOutput, _Flow):
+    type: Literal["Wait"] = Field(alias="Type")
+    seconds: WaitSeconds = None
+    seconds_path: Opt[str] = None
+    timestamp: Opt[str] = None
+    timestamp_path: Opt[str] = None
+    assign: Opt[Assignments] = None
+
+
+class SucceedState(_InputOutput):
+    type: Literal["Succeed"] = Field(alias="Type")
+
+
+class FailState(_State):
+    type: Literal["Fail"] = Field(alias="Type")
+    error: Opt[str] = None
+    error_path: Opt[str] = None
+    cause: Opt[str] = None
+    cause_path: Opt[str] = None
+
+
+class ParallelState(_Recovers, _Results, _Flow):
+    type: Literal["Parallel"] = Field(alias="Type")
+    branches: Annotated[list["Branch"], Field(min_length=1)]
+    parameters: Json = None
+    arguments: Json = None
+
+
+class MapState(_Recovers, _Results, _Flow):
+    type: Literal["Map"] = Field(alias="Type")
+    item_processor: Opt["Processor"] = None
+    iterator: Opt["Processor"] = None  # the older name of ItemProcessor
+    items_path: Opt[str] = None
+    items: Json = None
+    item_selector: Json = None
+    parameters: Json = None  # the older name of ItemSelector
+    max_concurrency: Count = None
+    max_concurrency_path: Opt[str] = None
+    item_reader: Opt[ItemReader] = None
+    item_batcher: Opt[ItemBatcher] = None
+    result_writer: Opt[ResultWriter] = None
+    tolerated_failure_count: Count = None
+    tolerated_failure_count_path: Opt[str] = None
+    tolerated_failure_percentage: Percentage = None
+    tolerated_failure_percentage_path: Opt[str] = None
+    label: Opt[str] = None
+
+
+State = Annotated[
+    Union[PassState, TaskState, ChoiceState, WaitState, SucceedState, FailState, ParallelState, MapState],
+    Field(discriminator="type"),
+]
+STATE_MODELS: dict[str, type[AslModel]] = {
+    "Pass": PassState,
+    "Task": TaskState,
+    "Choice": ChoiceState,
+    "Wait": WaitState,
+    "Succeed": SucceedState,
+    "Fail": FailState,
+    "Parallel": ParallelState,
+    "Map": MapState,
+}
+
+
+class Branch(AslModel):
+    """The states of one Parallel branch."""
+
+    start_at: str
+    states: dict[str, State]
+    comment: Opt[str] = None
+
+
+class Processor(Branch):
+    """The states run for each Map item (``ItemProcessor``, or the older ``Iterator``)."""
+
+    processor_config: Opt[ProcessorConfig] = None
+
+
+class StateMachine(Branch):
+    """A whole definition."""
+
+    query_language: Opt[QueryLanguageName] = None
+    timeout_seconds: MachineTimeout = None
+    version: Opt[str] = None
+
+
+for _model in (ParallelState, MapState, Branch, Processor, StateMachine):
+    _model.model_rebuild()
+
+
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The AWS field names a model accepts."""
+    return frozenset(f.alias or name for name, f in model.model_fields.items())
