@@ -70,6 +70,8 @@ class Catcher:
 def error_output(error: str | None, cause: str | None) -> dict[str, Any]:
     """The value a catcher passes on: ``{"Error": ..., "Cause": ...}``."""
     output: dict[str, Any] = {}
+    if error == "States.Timeout" and cause is None:
+        cause = ""  # AWS's recorded error output for a caught timeout carries an empty Cause
     if error is not None:
         output["Error"] = error
     if cause is not None:
