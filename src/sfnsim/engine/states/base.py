@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sfnsim.engine.states.io import StateIO
 
 
-_FIELD_IN_CAUSE = re.compile(r"specified for the field '([^'/\[]+)")
+_FIELD_IN_CAUSE = re.compile(r"specified for the field '([^']+)'")
 
 
 @dataclass(slots=True)
@@ -39,9 +39,11 @@ class Visit:
     """One entry into a state: what its expressions can see, and where its errors are located."""
 
     __slots__ = ("run", "branch", "state", "entered_id", "entered_time", "input", "retry_count",
-                 "task_token", "map_item", "iteration_cursor")
+                 "task_token", "map_item", "iteration_cursor", "entered_prev")
 
-    def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any) -> None:
+    def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any,
+                 entered_prev: int = 0) -> None:
+        self.entered_prev = entered_prev
         self.run = run
         self.branch = branch
         self.state = state
@@ -74,9 +76,12 @@ class Visit:
         cause = f"{prefix} {error.cause}" if error.cause else prefix
         if error.error == "States.QueryEvaluationError":
             match = _FIELD_IN_CAUSE.search(error.cause or "")
+            location = getattr(error, "location", None) or (match.group(1) if match else None)
             details = {"error": error.error, "cause": cause, "state": self.state.name}
-            if match:
-                details["location"] = match.group(1)
+            if location:
+                details["location"] = location
+            # AWS links EvaluationFailed to the event before the state was entered.
+            self.branch.prev = self.entered_prev
             self.record("EvaluationFailed", details)
         return StatesError(error.error, cause)
 
@@ -101,9 +106,10 @@ class StateExecutor:
 
     # -- the life of one visit ----------------------------------------------------------------
     def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
+        entered_prev = branch.prev
         entered_id = branch.record(run, self.entered_type,
                                    {"name": self.name, "input": state_input, "inputDetails": {"truncated": False}})
-        visit = Visit(run, branch, self, entered_id, state_input)
+        visit = Visit(run, branch, self, entered_id, state_input, entered_prev)
         try:
             if self.synchronous:
                 outcome = self.body(visit)

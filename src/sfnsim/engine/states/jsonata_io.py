@@ -131,11 +131,13 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
         return float(value)
     moment = parse_timestamp(value)
     if moment is None:
-        raise StatesError(
+        error = StatesError(
             QUERY_EVALUATION_ERROR,
             f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {value}",
             runtime=True,
         )
+        error.location = "Timestamp"  # type: ignore[attr-defined]
+        raise error
     return visit.run.clock.seconds_until(moment)
 
 

@@ -1,22 +1,49 @@
 """Map: runs its ItemProcessor (or legacy Iterator) once per item, at most MaxConcurrency at a time;
-the result is the array of iteration outputs in item order. One failed iteration fails the state.
+the result is the array of iteration outputs in item order.
 
 Inline mode records each iteration's states in the execution history between
-``MapIterationStarted`` and ``MapIterationSucceeded|Failed``. Distributed mode runs iterations as
-child executions, which AWS keeps out of the parent history (``MapRunStarted → MapRunSucceeded``).
+``MapIterationStarted`` and ``MapIterationSucceeded|Failed``; one failed iteration fails the state.
+
+Distributed mode (AWS's "Using Map state in Distributed mode") runs each item, or each batch of
+items, as a child execution whose events stay out of the parent history::
+
+    MapStateEntered → MapStateStarted → MapRunStarted → MapRunSucceeded|MapRunFailed
+                    → MapStateSucceeded|MapStateFailed → MapStateExited
+
+Its items may come from S3 (``ItemReader``, see :mod:`sfnsim.engine.item_reader`), be grouped
+(``ItemBatcher``), and its results may be written to S3 (``ResultWriter``). Failed children up to
+``ToleratedFailureCount``/``ToleratedFailurePercentage`` do not fail the Map Run; past that it fails
+with ``States.ExceedToleratedFailureThreshold``. A failed child appears in the output as its
+execution record (``Error``, ``Cause``, ``Status: FAILED`` ...), as AWS returns it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections import ChainMap
 from typing import Any, ClassVar, Generator
 
+from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
-from sfnsim.dataflow.pipeline import ABSENT, compile_optional_template
-from sfnsim.engine.runtime import Branch, DiscardingRecorder
+from sfnsim.dataflow.pipeline import ABSENT, MAX_PAYLOAD_BYTES, compile_optional_template
+from sfnsim.dataflow.scope import Scope
+from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
+from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
+from sfnsim.engine.recovery import UNRECOVERABLE
+from sfnsim.engine.runtime import Branch, DiscardingRecorder, Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
 from sfnsim.history.events import dump_json
+
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+THRESHOLD_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+INLINE_UNSUPPORTED_CAUSE = "The ItemReader, ItemBatcher and ResultWriter fields are not supported for INLINE maps"
+_DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter")
+_PUT_OBJECT = "arn:aws:states:::s3:putObject"
+_TRANSFORMATIONS = ("NONE", "COMPACT", "FLATTEN")
+_OUTPUT_TYPES = ("JSON", "JSONL")
 
 
 class MapState(StateExecutor):
@@ -27,24 +54,38 @@ class MapState(StateExecutor):
         processor = spec.get("ItemProcessor") or spec.get("Iterator") or {}
         self.distributed = processor.get("ProcessorConfig", {}).get("Mode", "INLINE") == "DISTRIBUTED"
         self.flow = compiler.compile_branch(processor, f"/States/{name}/ItemProcessor")
-        self.item_reader = spec.get("ItemReader")
-        self.item_batcher = spec.get("ItemBatcher")
         self.jsonata = self.query_language == "JSONata"
         if not self.jsonata:
             self.items_path = compile_path(spec.get("ItemsPath", "$"))
             self.item_selector = compile_optional_template(spec.get("ItemSelector", spec.get("Parameters", ABSENT)))
         self.max_concurrency = spec.get("MaxConcurrency", 0)
         self.max_concurrency_path = compile_path(spec["MaxConcurrencyPath"]) if "MaxConcurrencyPath" in spec else None
+        # Distributed mode only.
+        self.label: str = spec.get("Label") or name
+        self.reader = ItemReader(spec["ItemReader"], name, jsonata=self.jsonata) if "ItemReader" in spec else None
+        self.batcher = _ItemBatcher(spec["ItemBatcher"], jsonata=self.jsonata) if "ItemBatcher" in spec else None
+        self.writer = _ResultWriter(spec["ResultWriter"], name, jsonata=self.jsonata) if "ResultWriter" in spec else None
+        self.tolerance = _Tolerance(spec)
+        self.inline_misconfigured = not self.distributed and any(field in spec for field in _DISTRIBUTED_ONLY)
 
     def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
         return (yield from self.attempt_with_recovery(visit, self._attempt))
 
+    def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
+        if self.inline_misconfigured:
+            raise runtime_error(INLINE_UNSUPPORTED_CAUSE)
+        effective = self.io.after_input_path(visit) if not self.jsonata else visit.input
+        if self.distributed:
+            return (yield from self._distributed_attempt(visit, effective))
+        return (yield from self._inline_attempt(visit, effective))
+
+    def failed_finally(self, visit: Visit, error: StatesError) -> None:
+        # The recordings show no MapStateFailed when a States.Runtime error ends the execution.
+        if error.error not in UNRECOVERABLE:
+            visit.record("MapStateFailed")
+
     # -- inputs ---------------------------------------------------------------------------------
     def _items(self, visit: Visit, effective: Any) -> list[Any]:
-        if self.item_reader is not None:
-            from sfnsim.engine.item_reader import read_items
-
-            return read_items(self, visit, effective)
         if self.jsonata:
             from sfnsim.engine.states.jsonata_io import map_items
 
@@ -95,19 +136,12 @@ class MapState(StateExecutor):
         finally:
             visit.map_item = None
 
-    # -- one attempt ----------------------------------------------------------------------------
-    def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
-        if self.item_batcher is not None:
-            raise UnsupportedFeatureError(f"Map state {self.name!r}: ItemBatcher is not supported yet")
-        effective = self.io.after_input_path(visit) if not self.jsonata else visit.input
+    # -- inline mode ----------------------------------------------------------------------------
+    def _inline_attempt(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
         items = self._items(visit, effective)
         limit = self._concurrency(visit)
-        run, parent = visit.run, visit.branch
+        parent = visit.branch
         visit.record("MapStateStarted", {"length": len(items)})
-        if self.distributed:
-            map_run_arn = (f"arn:aws:states:us-east-1:{run.info.execution_arn.split(':')[4]}:mapRun:"
-                           f"{run.info.state_machine_name}/{self.name}:{run.new_uuid()}")
-            visit.record("MapRunStarted", {"mapRunArn": map_run_arn})
         cursor = _Cursor(parent.prev)
         factories = [
             (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
@@ -116,37 +150,25 @@ class MapState(StateExecutor):
         visit.iteration_cursor = cursor
         try:
             results = yield Gather(factories, limit)
-        except StatesError as error:
-            if self.distributed:
-                visit.record("MapRunFailed", {k: v for k, v in (("error", error.error), ("cause", error.cause)) if v})
-            if not self.distributed:
-                visit.branch.prev = cursor.position
+        except StatesError:
+            visit.branch.prev = cursor.position
             raise
-        if self.distributed:
-            visit.record("MapRunSucceeded")
         self._record_closing(visit, cursor, "MapStateSucceeded")
         return self.io.output(visit, results, self.next)
-
-    def failed_finally(self, visit: Visit, error: StatesError) -> None:
-        visit.record("MapStateFailed")
 
     def _record_closing(self, visit: Visit, cursor: "_Cursor", event_type: str) -> None:
         # AWS links both MapStateSucceeded/Failed and MapStateExited to the last iteration event.
         branch = visit.branch
-        if not self.distributed:
-            branch.prev = cursor.last_iteration_event or branch.prev
+        branch.prev = cursor.last_iteration_event or branch.prev
         anchor = branch.prev
         visit.record(event_type)
         branch.prev = anchor
 
     def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any) -> Generator[Any, Any, Any]:
         run = visit.run
-        if self.distributed:
-            child = Branch(DiscardingRecorder(run.clock.now), 0, visit.branch.variables.new_child())
-        else:
-            child = visit.branch.child(prev=cursor.position)
+        child = visit.branch.child(prev=cursor.position)
         identity = {"index": index, "name": self.name}
-        self._iteration_event(visit, child, "MapIterationStarted", identity)
+        child.record(run, "MapIterationStarted", dict(identity))
         try:
             item_input = self._item_input(visit, effective, index, item)
             output = yield from self.flow.run(run, child, item_input)
@@ -159,17 +181,97 @@ class MapState(StateExecutor):
         self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", identity)
         return output
 
-    def _iteration_event(self, visit: Visit, child: Branch, event_type: str, identity: dict[str, Any]) -> None:
-        if not self.distributed:
-            child.record(visit.run, event_type, dict(identity))
-
     def _finish_iteration(self, visit: Visit, child: Branch, cursor: "_Cursor", event_type: str,
                           identity: dict[str, Any]) -> None:
-        if self.distributed:
-            return
         cursor.position = child.prev
-        self._iteration_event(visit, child, event_type, identity)
+        child.record(visit.run, event_type, dict(identity))
         cursor.last_iteration_event = child.prev
+
+    # -- distributed mode -----------------------------------------------------------------------
+    def _distributed_attempt(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
+        items = None if self.reader is not None else self._items(visit, effective)
+        limit = self._concurrency(visit)
+        # With an ItemReader the items are only known once the Map Run reads them.
+        visit.record("MapStateStarted", {"length": 0 if items is None else len(items)})
+        tolerance = self.tolerance.limits(visit, effective)
+        map_run = _MapRun.create(visit, self.label)
+        started_id = visit.record("MapRunStarted", {"mapRunArn": map_run.arn})
+        try:
+            dataset = self.reader.read(visit, effective) if self.reader is not None else Dataset(items or [])
+            inputs = self._child_inputs(visit, effective, dataset)
+            factories = [(lambda child_input=child_input: self._child_execution(visit, map_run, child_input))
+                         for child_input, _ in inputs]
+            children: list[_Child] = yield Gather(factories, limit, fail_fast=False)
+            result = self._map_run_result(visit, effective, map_run, children)
+            failed = sum(size for child, (_, size) in zip(children, inputs) if child.failed)
+            if tolerance.exceeded(failed, len(dataset.items)):
+                raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_EXCEEDED_CAUSE)
+        except StatesError as error:
+            visit.record("MapRunFailed", {k: v for k, v in (("error", error.error), ("cause", error.cause)) if v})
+            raise
+        succeeded_id = visit.record("MapRunSucceeded")
+        visit.record("MapStateSucceeded")
+        # As recorded: MapStateExited links to MapRunStarted, or to MapRunSucceeded when the Map
+        # is the first state of the execution.
+        visit.branch.prev = succeeded_id if _entered_first(visit) else started_id
+        return self.io.output(visit, result, self.next)
+
+    def _child_inputs(self, visit: Visit, effective: Any, dataset: Dataset) -> list[tuple[Any, int]]:
+        """Each child execution's input and how many items it carries (ItemSelector, then ItemBatcher)."""
+        selected = [self._select(visit, effective, dataset, index) for index in range(len(dataset.items))]
+        if self.batcher is None:
+            return [(item, 1) for item in selected]
+        return self.batcher.batches(visit, effective, selected)
+
+    def _select(self, visit: Visit, effective: Any, dataset: Dataset, index: int) -> Any:
+        has_selector = ("ItemSelector" in self.spec) if self.jsonata else self.item_selector is not None
+        if not has_selector:
+            return dataset.items[index]
+        value = dataset.value(index)
+        if self.jsonata:
+            from sfnsim.engine.states.jsonata_io import map_item_input
+
+            return map_item_input(self, visit, index, value)
+        key = dataset.keys[index] if dataset.keys is not None else None
+        visit.map_item = (index, value)
+        try:
+            return self.item_selector(Scope(effective, _keyed_context(visit, key), visit.branch.variables, visit.run.rng))
+        finally:
+            visit.map_item = None
+
+    def _child_execution(self, visit: Visit, map_run: "_MapRun", child_input: Any) -> Generator[Any, Any, "_Child"]:
+        child_run, child = map_run.child(visit.run, child_input)
+        # A child execution sees no variables from outer scopes.
+        branch = Branch(child_run.history, 0, ChainMap())
+        try:
+            output = yield from self.flow.run(child_run, branch, child_input)
+        except StatesError as error:
+            return child.stopped(visit.run, error=error)
+        return child.stopped(visit.run, output=output)
+
+    def _map_run_result(self, visit: Visit, effective: Any, map_run: "_MapRun", children: list["_Child"]) -> Any:
+        if self.writer is None:
+            return [child.record(map_run) if child.failed else child.output for child in children]
+        return self.writer.finish(visit, effective, map_run, children)
+
+
+def _entered_first(visit: Visit) -> bool:
+    events = visit.branch.recorder.events
+    return len(events) >= visit.entered_id and events[visit.entered_id - 1]["previousEventId"] == 0
+
+
+def _keyed_context(visit: Visit, key: str | None) -> Any:
+    """``$$`` for ItemSelector; items of a JSON object dataset also have ``$$.Map.Item.Key``."""
+    if key is None:
+        return visit.context
+
+    def context() -> dict[str, Any]:
+        built = visit.context()
+        item = built["Map"]["Item"]
+        built["Map"]["Item"] = {"Key": key, **item}
+        return built
+
+    return context
 
 
 class _Cursor:
@@ -180,3 +282,233 @@ class _Cursor:
     def __init__(self, position: int) -> None:
         self.position = position
         self.last_iteration_event = 0
+
+
+# -- the Map Run and its child executions ------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _MapRun:
+    arn: str
+    uuid: str
+    prefix: str  # arn:aws:states:<region>:<account>
+    machine: str  # the child executions' state machine name: <parent machine>/<Label>
+
+    @classmethod
+    def create(cls, visit: Visit, label: str) -> "_MapRun":
+        run = visit.run
+        parts = run.info.execution_arn.split(":")
+        prefix = ":".join(parts[:5])
+        machine = f"{run.info.state_machine_name}/{label}"
+        uuid = run.new_uuid()
+        return cls(f"{prefix}:mapRun:{machine}:{uuid}", uuid, prefix, machine)
+
+    @property
+    def state_machine_arn(self) -> str:
+        return f"{self.prefix}:stateMachine:{self.machine}"
+
+    def child(self, run: Run, child_input: Any) -> tuple[Run, "_Child"]:
+        """A child execution: its own context object and a history nobody keeps; clock, tasks,
+        callbacks and S3 are the parent's."""
+        name = run.new_uuid()
+        info = ExecutionInfo(
+            execution_arn=f"{self.prefix}:execution:{self.machine}:{name}", name=name, input=child_input,
+            start_time=run.now_iso(), role_arn=run.info.role_arn, state_machine_arn=self.state_machine_arn,
+            state_machine_name=self.machine,
+        )
+        child_run = dataclasses.replace(run, history=DiscardingRecorder(run.clock.now), info=info, last_event_id=0)
+        return child_run, _Child(info.execution_arn, name, child_input, info.start_time)
+
+
+@dataclasses.dataclass
+class _Child:
+    arn: str
+    name: str
+    input: Any
+    start: str
+    stop: str = ""
+    output: Any = None
+    error: StatesError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def stopped(self, run: Run, *, output: Any = None, error: StatesError | None = None) -> "_Child":
+        self.stop, self.output, self.error = run.now_iso(), output, error
+        return self
+
+    def record(self, map_run: _MapRun) -> dict[str, Any]:
+        """The child execution as AWS reports it (the ``NONE`` transformation), keys in AWS's order."""
+        record: dict[str, Any] = {}
+        if self.error is not None:
+            if self.error.cause is not None:
+                record["Cause"] = self.error.cause
+            if self.error.error is not None:
+                record["Error"] = self.error.error
+        record.update({"ExecutionArn": self.arn, "Input": dump_json(self.input), "InputDetails": {"Included": True},
+                       "Name": self.name})
+        if self.error is None:
+            record.update({"Output": dump_json(self.output), "OutputDetails": {"Included": True}})
+        record["RedriveCount"] = 0
+        if self.error is None:
+            record.update({"RedriveStatus": "NOT_REDRIVABLE",
+                           "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven"})
+        else:
+            record["RedriveStatus"] = "REDRIVABLE_BY_MAP_RUN"
+        record.update({"StartDate": self.start, "StateMachineArn": map_run.state_machine_arn,
+                       "Status": "FAILED" if self.failed else "SUCCEEDED", "StopDate": self.stop})
+        return record
+
+
+# -- ToleratedFailureCount / ToleratedFailurePercentage ----------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Limits:
+    count: int | None
+    percentage: float | None
+
+    def exceeded(self, failed: int, total: int) -> bool:
+        if self.count is None and self.percentage is None:
+            return failed > 0  # by default no failure is tolerated
+        if self.count is not None and failed > self.count:
+            return True
+        return self.percentage is not None and total > 0 and failed * 100 / total > self.percentage
+
+
+class _Tolerance:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.count = NumberField(spec, "ToleratedFailureCount")
+        self.percentage = NumberField(spec, "ToleratedFailurePercentage", integer=False)
+
+    def limits(self, visit: Visit, data: Any) -> _Limits:
+        count = self.count.value(visit, data) if self.count.present else None
+        percentage = self.percentage.value(visit, data) if self.percentage.present else None
+        if percentage is not None and not 0 <= percentage <= 100:
+            raise runtime_error("ToleratedFailurePercentage must be between 0 and 100.")
+        return _Limits(None if count is None else int(count), percentage)
+
+
+# -- ItemBatcher -------------------------------------------------------------------------------------
+class _ItemBatcher:
+    """Groups the (selected) items: each child gets ``{"BatchInput": ..., "Items": [...]}``."""
+
+    def __init__(self, spec: dict[str, Any], *, jsonata: bool) -> None:
+        self.max_items = NumberField(spec, "MaxItemsPerBatch")
+        self.max_bytes = NumberField(spec, "MaxInputBytesPerBatch")
+        self.jsonata = jsonata
+        self.batch_input: Any = None
+        if "BatchInput" in spec:
+            if jsonata:
+                from sfnsim.dataflow.jsonata import compile_template
+
+                self.batch_input = compile_template(spec["BatchInput"], "ItemBatcher/BatchInput")
+            else:
+                self.batch_input = compile_jsonpath_template(spec["BatchInput"])
+
+    def batches(self, visit: Visit, data: Any, items: list[Any]) -> list[tuple[Any, int]]:
+        max_items = self.max_items.value(visit, data) if self.max_items.present else None
+        max_bytes = self.max_bytes.value(visit, data) if self.max_bytes.present else None
+        max_bytes = int(max_bytes or MAX_PAYLOAD_BYTES)
+        head = {"BatchInput": self._batch_input(visit, data)} if self.batch_input is not None else {}
+        batches: list[list[Any]] = []
+        current: list[Any] = []
+        for item in items:
+            full = bool(max_items) and len(current) >= int(max_items or 0)
+            if current and (full or _size({**head, "Items": [*current, item]}) > max_bytes):
+                batches.append(current)
+                current = []
+            current.append(item)
+        if current:
+            batches.append(current)
+        return [({**head, "Items": batch}, len(batch)) for batch in batches]
+
+    def _batch_input(self, visit: Visit, data: Any) -> Any:
+        if self.jsonata:
+            from sfnsim.engine.states.jsonata_io import evaluate_template
+
+            return evaluate_template(visit, self.batch_input)
+        return self.batch_input(visit.scope(data))
+
+
+def _size(value: Any) -> int:
+    return len(dump_json(value).encode("utf-8"))
+
+
+# -- ResultWriter ------------------------------------------------------------------------------------
+class _ResultWriter:
+    """``WriterConfig`` shapes the results; with ``Resource`` (s3:putObject) they go to S3 as AWS lays
+    them out (``<Prefix>/<map run id>/manifest.json``, ``SUCCEEDED_0.json``, ``FAILED_0.json``) and the
+    Map's result becomes ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``."""
+
+    def __init__(self, spec: dict[str, Any], state_name: str, *, jsonata: bool) -> None:
+        where = f"Map state {state_name!r} ResultWriter"
+        resource = spec.get("Resource")
+        if resource is not None and resource != _PUT_OBJECT:
+            raise UnsupportedFeatureError(f"{where}: Resource {resource!r} is not supported (use {_PUT_OBJECT})")
+        self.exports = resource is not None
+        config = spec.get("WriterConfig", {})
+        # NONE is the default when exporting to S3; COMPACT when only WriterConfig is given.
+        self.transformation: str = config.get("Transformation", "NONE" if self.exports else "COMPACT")
+        self.output_type: str = config.get("OutputType", "JSON")
+        if self.transformation not in _TRANSFORMATIONS or self.output_type not in _OUTPUT_TYPES:
+            raise UnsupportedFeatureError(
+                f"{where}: WriterConfig Transformation must be one of {list(_TRANSFORMATIONS)} and OutputType one of "
+                f"{list(_OUTPUT_TYPES)}"
+            )
+        self.jsonata = jsonata
+        if jsonata:
+            from sfnsim.dataflow.jsonata import compile_template
+
+            self.arguments: Any = compile_template(spec.get("Arguments", {}), "ResultWriter/Arguments")
+        else:
+            self.arguments = compile_jsonpath_template(spec.get("Parameters", {}))
+
+    def finish(self, visit: Visit, data: Any, map_run: _MapRun, children: list[_Child]) -> Any:
+        succeeded = self._transform(map_run, [c for c in children if not c.failed])
+        if not self.exports:
+            return self._transform(map_run, children)
+        arguments = self._arguments(visit, data)
+        bucket, prefix = arguments.get("Bucket"), arguments.get("Prefix") or ""
+        base = f"{prefix}/" if prefix and not prefix.endswith("/") else prefix
+        base += f"{map_run.uuid}/"
+        store = S3Store(visit.run.s3_objects)
+        files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+        failed = [c.record(map_run) for c in children if c.failed]
+        for status, records in (("SUCCEEDED", succeeded), ("FAILED", failed)):
+            if records:
+                key = f"{base}{status}_0.json"
+                body = self._serialise(records)
+                store.objects[(bucket, key)] = body
+                files[status].append({"Key": key, "Size": len(body.encode("utf-8"))})
+        manifest_key = f"{base}manifest.json"
+        manifest = {"DestinationBucket": bucket, "MapRunArn": map_run.arn, "ResultFiles": files}
+        store.objects[(bucket, manifest_key)] = json.dumps(manifest, indent=2)
+        return {"MapRunArn": map_run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+    def _transform(self, map_run: _MapRun, children: list[_Child]) -> list[Any]:
+        results: list[Any] = []
+        for child in children:
+            # A failed child is always reported unchanged (as NONE would).
+            if child.failed or self.transformation == "NONE":
+                results.append(child.record(map_run))
+            elif self.transformation == "FLATTEN" and isinstance(child.output, list):
+                results.extend(child.output)
+            else:
+                results.append(child.output)
+        return results
+
+    def _serialise(self, records: list[Any]) -> str:
+        if self.output_type == "JSONL":
+            return "".join(dump_json(record) + "\n" for record in records)
+        return dump_json(records)
+
+    def _arguments(self, visit: Visit, data: Any) -> dict[str, Any]:
+        if self.jsonata:
+            from sfnsim.engine.states.jsonata_io import evaluate_template
+
+            arguments = evaluate_template(visit, self.arguments)
+        else:
+            arguments = self.arguments(visit.scope(data))
+        if not isinstance(arguments, dict) or not isinstance(arguments.get("Bucket"), str):
+            raise StatesError("States.ResultWriterFailed",
+                              f"The ResultWriter needs a Bucket name, but its arguments were: {dump_json(arguments)}",
+                              runtime=True)
+        return arguments

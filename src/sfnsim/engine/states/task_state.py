@@ -33,6 +33,7 @@ class TaskState(StateExecutor):
         self.resource: Resource = parse_resource(spec["Resource"])
         self.timeout = _limit(spec, "TimeoutSeconds", self.query_language)
         self.heartbeat = _limit(spec, "HeartbeatSeconds", self.query_language)
+        self.credentials = _credentials(spec.get("Credentials"), self.query_language)
 
     def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
         return (yield from self.attempt_with_recovery(visit, self._attempt))
@@ -125,10 +126,13 @@ class TaskState(StateExecutor):
 
     def _record_scheduled(self, visit: Visit, payload: Any, timeout: float | None, heartbeat: float | None) -> None:
         kind = self.resource.kind
+        credentials = self.credentials(visit) if self.credentials is not None else None
         if kind == LAMBDA_FUNCTION:
             details = {"resource": self.resource.arn, "input": payload, "inputDetails": {"truncated": False}}
             if timeout is not None:
                 details["timeoutInSeconds"] = int(timeout)
+            if credentials is not None:
+                details["taskCredentials"] = credentials
             visit.record("LambdaFunctionScheduled", details)
             return
         if kind == ACTIVITY:
@@ -149,7 +153,25 @@ class TaskState(StateExecutor):
             details["timeoutInSeconds"] = int(timeout)
         if heartbeat is not None:
             details["heartbeatInSeconds"] = int(heartbeat)
+        if credentials is not None:
+            details["taskCredentials"] = credentials
         visit.record("TaskScheduled", details)
+
+
+def _credentials(spec: Any, query_language: str) -> Any:
+    """``Credentials: {"RoleArn": ...}`` as ``visit -> {"roleArn": ...}`` (the TaskScheduled field)."""
+    if not isinstance(spec, dict):
+        return None
+    if query_language == "JSONata":
+        from sfnsim.dataflow.jsonata import compile_template as compile_jsonata
+        from sfnsim.engine.states.jsonata_io import evaluate_template
+
+        template = compile_jsonata(spec, "Credentials")
+        return lambda visit: {"roleArn": evaluate_template(visit, template).get("RoleArn")}
+    from sfnsim.dataflow.templates import compile_template
+
+    evaluate = compile_template(spec)
+    return lambda visit: {"roleArn": evaluate(visit.scope(visit.input)).get("RoleArn")}
 
 
 def _first_expiry(now: float, heartbeat: float | None, deadline: float | None) -> float | None:

@@ -1,0 +1,345 @@
+"""ItemReader: where a Distributed Map reads its dataset, served from the execution's S3 objects.
+
+AWS's "ItemReader (Map)" page, as sfnsim models it (``run.s3_objects`` is ``{(bucket, key): body}``):
+
+* ``arn:aws:states:::s3:getObject`` reads one object, parsed by ``ReaderConfig.InputType``:
+  ``JSON`` (an array; an object gives ``{"Key", "Value"}`` items; ``ItemsPointer`` selects a
+  nested node), ``JSONL`` (one value per line), ``CSV`` (``CSVHeaderLocation`` ``FIRST_ROW`` or
+  ``GIVEN`` with ``CSVHeaders``; ``CSVDelimiter``; every value is a string, missing ones are ``""``)
+  and ``MANIFEST`` (an S3 Inventory ``manifest.json`` and its CSV data files).
+* ``arn:aws:states:::s3:listObjectsV2`` lists a bucket (``Prefix`` optional); each item is the
+  object's metadata as Step Functions passes it on (``Etag``, ``Key``, ``LastModified``, ``Size``,
+  ``StorageClass``), or with ``Transformation: LOAD_AND_FLATTEN`` the items of every object.
+* ``MaxItems``/``MaxItemsPath`` caps the dataset (0 means no cap).
+* The bucket/key come from ``Parameters`` (JSONPath, ``.$`` paths allowed) or ``Arguments``
+  (JSONata), evaluated against the Map state's input.
+
+A missing bucket or key, or a body that does not parse, fails the state with
+``States.ItemReaderFailed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
+from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
+from sfnsim.history.events import dump_json
+
+if TYPE_CHECKING:
+    from sfnsim.engine.states.base import Visit
+    from sfnsim.engine.states.map_state import MapState
+
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+MAX_ITEMS_LIMIT = 100_000_000
+_S3_PREFIX = "arn:aws:states:::s3:"
+_CSV_DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+
+
+def reader_failed(cause: str) -> StatesError:
+    return StatesError(ITEM_READER_FAILED, cause, runtime=True)
+
+
+def _shown(value: Any) -> str:
+    """How AWS quotes an offending value in a cause: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else dump_json(value)
+
+
+# -- numeric fields given literally, by a path, or as JSONata -------------------------------------
+class NumberField:
+    """A Map number field: ``Field`` (a literal, or ``{% %}`` in JSONata) or ``FieldPath``.
+
+    A path that resolves to the wrong kind of value is a ``States.Runtime`` error worded as AWS
+    words it: ``The <Field>Path field refers to value "<v>" which is not a valid integer: <path>``.
+    """
+
+    def __init__(self, spec: dict[str, Any], field: str, *, integer: bool = True) -> None:
+        self.field = field
+        self.integer = integer
+        self.literal = spec.get(field)
+        path_text = spec.get(f"{field}Path")
+        self.path = compile_path(path_text) if isinstance(path_text, str) else None
+
+    @property
+    def present(self) -> bool:
+        return self.literal is not None or self.path is not None
+
+    def value(self, visit: "Visit", data: Any) -> int | float | None:
+        if self.path is not None:
+            return self._from_path(visit, data)
+        if isinstance(self.literal, str):
+            from sfnsim.engine.states.jsonata_io import evaluate_number_field
+
+            number = evaluate_number_field(visit, self.literal, self.field)
+            return int(number) if self.integer and float(number).is_integer() else number
+        return self.literal
+
+    def _from_path(self, visit: "Visit", data: Any) -> int | float:
+        assert self.path is not None
+        try:
+            value = self.path.resolve(visit.scope(data))
+        except PathNotFound as missing:
+            raise runtime_error(f"Invalid path '{self.path.text}' : {missing.jayway_message()}") from None
+        number = _as_integer(value) if self.integer else _as_float(value)
+        if number is None:
+            kind = "integer" if self.integer else "float"
+            raise runtime_error(
+                f"The {self.field}Path field refers to value \"{_shown(value)}\" which is not a valid {kind}: "
+                f"{self.path.text}"
+            )
+        return number
+
+
+def _as_integer(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if value >= 0 else None
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+# -- the dataset ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dataset:
+    """The items read; ``keys`` is set for a JSON object dataset (``$$.Map.Item.Key``)."""
+
+    items: list[Any]
+    keys: list[str] | None = None
+
+    def limited(self, max_items: int | None) -> "Dataset":
+        if not max_items:
+            return self
+        keys = None if self.keys is None else self.keys[:max_items]
+        return Dataset(self.items[:max_items], keys)
+
+    def value(self, index: int) -> Any:
+        """``$$.Map.Item.Value``: for an object dataset the member's value, not the Key/Value pair."""
+        item = self.items[index]
+        return item["Value"] if self.keys is not None else item
+
+
+class S3Store:
+    """S3 as the execution sees it: the ``s3_objects`` given to the run."""
+
+    def __init__(self, objects: dict[tuple[str, str], str]) -> None:
+        self.objects = objects
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return any(name == bucket for name, _ in self.objects)
+
+    def get(self, bucket: Any, key: Any) -> str:
+        body = self.objects.get((bucket, key))
+        if body is not None:
+            return body
+        if not self.bucket_exists(bucket):
+            raise reader_failed(_no_such_bucket(bucket))
+        raise reader_failed(f"The specified key does not exist. (Service: S3, Status Code: 404, Key: {key})")
+
+    def list(self, bucket: Any, prefix: str) -> list[tuple[str, str]]:
+        if not self.bucket_exists(bucket):
+            raise reader_failed(_no_such_bucket(bucket))
+        # S3 lists keys in ascending UTF-8 byte order.
+        found = [(key, body) for (name, key), body in self.objects.items() if name == bucket and key.startswith(prefix)]
+        return sorted(found, key=lambda pair: pair[0].encode("utf-8"))
+
+
+def _no_such_bucket(bucket: Any) -> str:
+    return f"The specified bucket does not exist. (Service: S3, Status Code: 404, Bucket: {bucket})"
+
+
+# -- parsing one object -----------------------------------------------------------------------------
+class ReaderConfig:
+    def __init__(self, config: dict[str, Any], where: str) -> None:
+        self.input_type: str = config.get("InputType", "JSON")
+        self.items_pointer: str | None = config.get("ItemsPointer")
+        self.header_location: str = config.get("CSVHeaderLocation", "FIRST_ROW")
+        self.headers: list[str] = list(config.get("CSVHeaders", ()))
+        delimiter = config.get("CSVDelimiter", "COMMA")
+        if delimiter not in _CSV_DELIMITERS:
+            raise UnsupportedFeatureError(f"{where}: CSVDelimiter {delimiter!r} is not one of {sorted(_CSV_DELIMITERS)}")
+        self.delimiter = _CSV_DELIMITERS[delimiter]
+        self.transformation: str = config.get("Transformation", "NONE")
+        if self.input_type not in _PARSERS:
+            raise UnsupportedFeatureError(
+                f"{where}: ReaderConfig InputType {self.input_type!r} is not supported (use one of {sorted(_PARSERS)})"
+            )
+
+    def parse(self, body: str, store: S3Store) -> Dataset:
+        return _PARSERS[self.input_type](self, body, store)
+
+
+def _parse_json(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
+    try:
+        document = json.loads(body)
+    except ValueError as problem:
+        raise reader_failed(f"The ItemReader could not parse the JSON data: {problem}") from None
+    if config.items_pointer:
+        document = _follow_pointer(document, config.items_pointer)
+    if isinstance(document, list):
+        return Dataset(document)
+    if isinstance(document, dict):
+        return Dataset([{"Key": key, "Value": value} for key, value in document.items()], list(document))
+    raise reader_failed("Attempting to map over non-iterable node.")
+
+
+def _follow_pointer(document: Any, pointer: str) -> Any:
+    """RFC 6901 JSON Pointer, as ``ReaderConfig.ItemsPointer`` uses it."""
+    node = document
+    for raw in pointer.split("/")[1:] if pointer.startswith("/") else pointer.split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise reader_failed("The provided ReaderConfig.ItemsPointer does not match any valid path in the JSON structure.")
+    return node
+
+
+def _parse_jsonl(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
+    items = []
+    for number, line in enumerate(body.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except ValueError as problem:
+            raise reader_failed(f"The ItemReader could not parse line {number} as JSON: {problem}") from None
+    return Dataset(items)
+
+
+def _parse_csv(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
+    rows = [row for row in csv.reader(io.StringIO(body), delimiter=config.delimiter) if row]
+    if config.header_location == "GIVEN":
+        headers = config.headers
+    else:
+        headers, rows = (rows[0], rows[1:]) if rows else ([], [])
+    # Every value is a string; a short row pads with "", a long row drops its extra fields.
+    return Dataset([{h: (row[i] if i < len(row) else "") for i, h in enumerate(headers)} for row in rows])
+
+
+def _parse_manifest(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
+    """An S3 Inventory manifest: its CSV data files, one item per row, named by ``fileSchema``."""
+    try:
+        manifest = json.loads(body)
+        bucket = manifest["destinationBucket"].rsplit(":", 1)[-1]
+        columns = [name.strip() for name in manifest["fileSchema"].split(",")]
+        keys = [entry["key"] for entry in manifest["files"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as problem:
+        raise reader_failed(f"The ItemReader could not read the S3 Inventory manifest: {problem!r}") from None
+    items = []
+    for key in keys:
+        for row in csv.reader(io.StringIO(store.get(bucket, key))):
+            if row:
+                items.append(dict(zip(columns, row)))
+    return Dataset(items)
+
+
+_PARSERS: dict[str, Callable[[ReaderConfig, str, S3Store], Dataset]] = {
+    "JSON": _parse_json,
+    "JSONL": _parse_jsonl,
+    "CSV": _parse_csv,
+    "MANIFEST": _parse_manifest,
+}
+
+
+# -- the S3 actions ---------------------------------------------------------------------------------
+def _get_object(config: ReaderConfig, arguments: dict[str, Any], store: S3Store, started: float) -> Dataset:
+    return config.parse(store.get(arguments.get("Bucket"), arguments.get("Key")), store)
+
+
+def _list_objects(config: ReaderConfig, arguments: dict[str, Any], store: S3Store, started: float) -> Dataset:
+    bucket = arguments.get("Bucket")
+    listed = store.list(bucket, arguments.get("Prefix") or "")
+    if config.transformation == "LOAD_AND_FLATTEN":
+        items: list[Any] = []
+        for _, body in listed:
+            items.extend(config.parse(body, store).items)
+        return Dataset(items)
+    return Dataset([_object_metadata(key, body, started) for key, body in listed])
+
+
+def _object_metadata(key: str, body: str, modified: float) -> dict[str, Any]:
+    data = body.encode("utf-8")
+    # As Step Functions hands a listed object to a child: the ETag keeps its quotes and
+    # LastModified is epoch seconds.
+    return {
+        "Etag": f"\"{hashlib.md5(data).hexdigest()}\"",
+        "Key": key,
+        "LastModified": modified,
+        "Size": len(data),
+        "StorageClass": "STANDARD",
+    }
+
+
+_ACTIONS = {"getObject": _get_object, "listObjectsV2": _list_objects}
+
+
+class ItemReader:
+    """A compiled ``ItemReader`` field."""
+
+    def __init__(self, spec: dict[str, Any], state_name: str, *, jsonata: bool) -> None:
+        where = f"Map state {state_name!r} ItemReader"
+        resource = spec.get("Resource", "")
+        action = resource[len(_S3_PREFIX):] if resource.startswith(_S3_PREFIX) else None
+        if action not in _ACTIONS:
+            raise UnsupportedFeatureError(
+                f"{where}: Resource {resource!r} is not supported (use arn:aws:states:::s3:getObject "
+                f"or arn:aws:states:::s3:listObjectsV2)"
+            )
+        self.action = _ACTIONS[action]
+        config = spec.get("ReaderConfig", {})
+        self.config = ReaderConfig(config, where)
+        self.max_items = NumberField(config, "MaxItems")
+        self.jsonata = jsonata
+        if jsonata:
+            from sfnsim.dataflow.jsonata import compile_template
+
+            self.arguments: Any = compile_template(spec.get("Arguments", {}), "ItemReader/Arguments")
+        else:
+            self.arguments = compile_jsonpath_template(spec.get("Parameters", {}))
+
+    def read(self, visit: "Visit", data: Any) -> Dataset:
+        arguments = self._arguments(visit, data)
+        if not isinstance(arguments, dict):
+            raise reader_failed(f"The ItemReader arguments must be an object, but were: {dump_json(arguments)}")
+        store = S3Store(visit.run.s3_objects)
+        dataset = self.action(self.config, arguments, store, visit.run.clock.now().timestamp())
+        max_items = self.max_items.value(visit, data) if self.max_items.present else None
+        return dataset.limited(int(max_items) if max_items is not None and max_items <= MAX_ITEMS_LIMIT else None)
+
+    def _arguments(self, visit: "Visit", data: Any) -> Any:
+        if self.jsonata:
+            from sfnsim.engine.states.jsonata_io import evaluate_template
+
+            return evaluate_template(visit, self.arguments)
+        return self.arguments(visit.scope(data))
+
+
+def read_dataset(state: "MapState", visit: "Visit", effective: Any) -> Dataset:
+    reader = state.reader
+    assert reader is not None
+    return reader.read(visit, effective)
+
+
+def read_items(state: "MapState", visit: "Visit", effective: Any) -> list[Any]:
+    return read_dataset(state, visit, effective).items
