@@ -53,13 +53,15 @@ class StateMachine:
               start_time: datetime | None = None, name: str | None = None,
               s3_objects: Mapping[tuple[str, str], str] | None = None,
               mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
-              test_case: str | None = None) -> "Execution":
+              test_case: str | None = None, inspect: bool = False) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``handlers`` maps a state name, a resource ARN or a Lambda function name to a callable or
         mock; ``mock_config``/``test_case`` read an AWS Step Functions Local MockConfigFile.
+        ``inspect=True`` records every state's data-flow stages (``Execution.inspection``).
         """
-        options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {})
+        options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
+                                   inspect=inspect)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
@@ -70,14 +72,15 @@ class StateMachine:
             start_time: datetime | None = None, name: str | None = None,
             s3_objects: Mapping[tuple[str, str], str] | None = None,
             mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
-            test_case: str | None = None) -> "Execution":
+            test_case: str | None = None, inspect: bool = False) -> "Execution":
         """Run an execution to its end and return it.
 
         Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
         times out as it would on AWS (or, with no timeout, leaves the execution RUNNING).
         """
         execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
-                               s3_objects=s3_objects, mock_config=mock_config, test_case=test_case)
+                               s3_objects=s3_objects, mock_config=mock_config, test_case=test_case,
+                               inspect=inspect)
         execution._runner.finish()
         return execution
 
@@ -126,6 +129,14 @@ class Execution:
     def path(self) -> list[str]:
         """Names of the states entered, in order (Parallel branches and Map iterations included)."""
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
+
+    @property
+    def inspection(self) -> list[Any]:
+        """Per-visit data-flow stages (``StateInspection``), when run with ``inspect=True``."""
+        inspector = self._runner.run.inspector
+        if inspector is None:
+            raise ValueError("this execution was not inspected: run it with inspect=True")
+        return inspector.visits
 
     def to_aws_history(self) -> dict[str, Any]:
         """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""

@@ -103,11 +103,6 @@ class JsonPathIO:
         """``scope.data`` is the raw result."""
         return self.result_selector(scope) if self.result_selector is not None else scope.data
 
-    def state_output(self, state_input: Any, result: Any, scope: Scope) -> Any:
-        """ResultPath then OutputPath; ``scope`` supplies context and variables."""
-        combined = self.result_path(state_input, result)
-        return self.output_path(scope.with_data(combined))
-
 
 def check_payload_size(value: Any, state_name: str) -> None:
     """AWS fails a state whose result exceeds 256 KiB with ``States.DataLimitExceeded``."""

@@ -34,6 +34,7 @@ class ExecutionOptions:
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
     s3_objects: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    inspect: bool = False
 
 
 class ExecutionRunner:
@@ -63,6 +64,10 @@ class ExecutionRunner:
         )
         self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
                        dispatcher, dict(options.s3_objects))
+        if options.inspect:
+            from sfnsim.engine.inspection import Inspector
+
+            self.run.inspector = Inspector()
         self.status = RUNNING
         self.output: Any = None
         self.error: str | None = None

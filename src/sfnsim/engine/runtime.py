@@ -14,6 +14,7 @@ from sfnsim.engine.scheduler import Scheduler
 from sfnsim.history.events import HistoryRecorder
 
 if TYPE_CHECKING:
+    from sfnsim.engine.inspection import Inspector
     from sfnsim.tasks.dispatch import TaskDispatcher
 
 
@@ -31,6 +32,7 @@ class Run:
     last_event_id: int = 0
     # task token -> (HeartbeatSeconds or None, absolute virtual deadline or None)
     pending_tokens: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    inspector: "Inspector | None" = None
 
     def now_iso(self) -> str:
         return iso_millis(self.clock.now())

@@ -39,7 +39,7 @@ class Visit:
     """One entry into a state: what its expressions can see, and where its errors are located."""
 
     __slots__ = ("run", "branch", "state", "entered_id", "entered_time", "input", "retry_count",
-                 "task_token", "map_item", "iteration_cursor", "entered_prev")
+                 "task_token", "map_item", "iteration_cursor", "entered_prev", "inspection")
 
     def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any,
                  entered_prev: int = 0) -> None:
@@ -54,6 +54,18 @@ class Visit:
         self.task_token: str | None = None
         self.map_item: tuple[int, Any] | None = None
         self.iteration_cursor: Any = None
+        inspector = run.inspector
+        self.inspection = None if inspector is None else inspector.begin(
+            state.name, state.state_type, state.query_language, entered_id, self.entered_time, state_input)
+
+    def stage(self, name: str, value: Any) -> None:
+        """Note a data-flow stage's value when the run is being inspected."""
+        if self.inspection is not None:
+            self.inspection.stages[name] = value
+
+    def note(self, kind: str, **details: Any) -> None:
+        if self.inspection is not None:
+            self.inspection.notes.append({"kind": kind, **details})
 
     def context(self) -> dict[str, Any]:
         return context_object(
@@ -117,8 +129,15 @@ class StateExecutor:
                 outcome = yield from self.body(visit)
             check_payload_size(outcome.output, self.name)
         except StatesError as error:
-            raise visit.located(error) from None
+            located = visit.located(error)
+            if visit.inspection is not None:
+                visit.inspection.error = {"error": located.error, "cause": located.cause}
+            raise located from None
         self.exit(visit, outcome)
+        if visit.inspection is not None:
+            visit.inspection.output, visit.inspection.next = outcome.output, outcome.next
+            if outcome.assigned is not None:
+                visit.inspection.stages["variables"] = outcome.assigned
         return outcome.output, outcome.next
 
     def body(self, visit: Visit) -> Any:
@@ -145,6 +164,8 @@ class StateExecutor:
             index = self._retrier_for(error.error)
             if index is not None and retries[index] < self.retriers[index].max_attempts:
                 delay = self.retriers[index].delay(retries[index], visit.run.rng)
+                visit.note("retry", retrier=index, attempt=number + 1, backoffSeconds=delay,
+                           error=error.error, cause=error.cause)
                 retries[index] += 1
                 number += 1
                 if visit.retry_count is not None:
@@ -152,9 +173,11 @@ class StateExecutor:
                 yield Sleep(delay)
                 continue
             self.failed_finally(visit, error)
-            for catcher in self.catchers:
+            for position, catcher in enumerate(self.catchers):
                 if error_matches(catcher.error_equals, error.error):
-                    return self.io.caught(visit, catcher, error_output(error.error, error.cause))
+                    caught = error_output(error.error, error.cause)
+                    visit.note("catch", catcher=position, errorOutput=caught, next=catcher.next)
+                    return self.io.caught(visit, catcher, caught)
             raise error
 
     def failed_finally(self, visit: Visit, error: StatesError) -> None:

@@ -32,10 +32,12 @@ class ChoiceState(StateExecutor):
             return self._jsonata_body(visit)
         data = self.io.after_input_path(visit)
         scope = visit.scope(data)
-        for compiled, rule in self.rules:
+        for position, (compiled, rule) in enumerate(self.rules):
             if compiled.evaluate(scope):
+                visit.note("choice", rule=position, matched=rule, next=rule["Next"])
                 return self._leave(visit, rule["Next"], rule)
         if self.default is not None:
+            visit.note("choice", rule=None, next=self.default)
             return self._leave(visit, self.default, None)
         raise StatesError("States.NoChoiceMatched", None)
 

@@ -36,18 +36,27 @@ class JsonPathStateIO:
         self.catch_assign = {id(c): compile_optional_template(c.get("Assign", ABSENT)) for c in spec.get("Catch", ())}
 
     def after_input_path(self, visit: "Visit") -> Any:
-        return self.pipeline.after_input_path(visit.scope(visit.input))
+        selected = self.pipeline.after_input_path(visit.scope(visit.input))
+        visit.stage("afterInputPath", selected)
+        return selected
 
     def effective_input(self, visit: "Visit") -> Any:
         selected = self.after_input_path(visit)
-        return self.pipeline.after_parameters(visit.scope(selected))
+        effective = self.pipeline.after_parameters(visit.scope(selected))
+        visit.stage("afterParameters", effective)
+        return effective
 
     def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
         from sfnsim.engine.states.base import Outcome
 
+        visit.stage("result", result)
         selected = self.pipeline.after_result_selector(visit.scope(result))
+        visit.stage("afterResultSelector", selected)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
-        output = self.pipeline.state_output(visit.input, selected, visit.scope(None))
+        combined = self.pipeline.result_path(visit.input, selected)
+        visit.stage("afterResultPath", combined)
+        output = self.pipeline.output_path(visit.scope(combined))
+        visit.stage("afterOutputPath", output)
         return Outcome(output, next_state, assigned)
 
     def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
@@ -57,6 +66,7 @@ class JsonPathStateIO:
         selected = self.after_input_path(visit)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
         output = self.pipeline.output_path(visit.scope(selected))
+        visit.stage("afterOutputPath", output)
         return Outcome(output, next_state, assigned)
 
     def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":

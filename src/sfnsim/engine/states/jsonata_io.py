@@ -63,17 +63,22 @@ class JsonataStateIO:
     def effective_input(self, visit: "Visit") -> Any:
         if self.arguments is None:
             return visit.input
-        return evaluate_template(visit, self.arguments)
+        arguments = evaluate_template(visit, self.arguments)
+        visit.stage("afterArguments", arguments)
+        return arguments
 
     def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
         from sfnsim.engine.states.base import Outcome
 
         has_result = self.state_type in ("Task", "Map", "Parallel")
+        if has_result:
+            visit.stage("result", result)
         assigned = evaluate_template(visit, self.assign, result=result, has_result=has_result) if self.assign else None
         if self.output_template is not None:
             output = evaluate_template(visit, self.output_template, result=result, has_result=has_result)
         else:
             output = result if has_result else visit.input
+        visit.stage("output", output)
         return Outcome(output, next_state, assigned)
 
     def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
@@ -107,14 +112,15 @@ def compile_condition(rule: dict[str, Any]) -> _Condition:
 def choice_outcome(state: "ChoiceState", visit: "Visit") -> "Outcome":
     from sfnsim.engine.states.base import Outcome
 
-    for condition, rule in state.rules:
+    for position, (condition, rule) in enumerate(state.rules):
         if condition.holds(visit):
+            visit.note("choice", rule=position, condition=rule.get("Condition"), next=rule["Next"])
             assigned = evaluate_template(visit, condition.assign) if condition.assign else None
             output = evaluate_template(visit, condition.output) if condition.output else visit.input
             return Outcome(output, rule["Next"], assigned)
     if state.default is not None:
-        outcome = state.io.output(visit, visit.input, state.default)
-        return outcome
+        visit.note("choice", rule=None, next=state.default)
+        return state.io.output(visit, visit.input, state.default)
     raise StatesError("States.NoChoiceMatched", None)
 
 

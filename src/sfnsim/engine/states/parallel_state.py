@@ -26,6 +26,7 @@ class ParallelState(StateExecutor):
 
     def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
         branch_input = self.io.effective_input(visit)
+        visit.note("parallel", branches=len(self.branches), input=branch_input)
         visit.record("ParallelStateStarted")
         run, parent = visit.run, visit.branch
         children = [parent.child() for _ in self.branches]
