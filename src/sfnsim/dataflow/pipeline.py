@@ -32,6 +32,9 @@ def _identity(scope: Scope) -> Any:
     return scope.data
 
 
+IDENTITY = _identity  # the stage of an absent InputPath/OutputPath (callers may skip it)
+
+
 def _empty_object(scope: Scope) -> Any:
     return {}
 

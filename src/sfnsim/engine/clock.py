@@ -23,14 +23,20 @@ class VirtualClock:
     Only the scheduler moves it; nothing in the engine sleeps or reads the wall clock.
     """
 
-    __slots__ = ("start", "elapsed")
+    __slots__ = ("start", "elapsed", "_cached_at", "_cached_now")
 
     def __init__(self, start: datetime) -> None:
         self.start = utc(start)
         self.elapsed = 0.0
+        self._cached_at = 0.0
+        self._cached_now = self.start
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
+        # Many events share one instant; building the datetime once per instant is measurably cheaper.
+        if self.elapsed != self._cached_at:
+            self._cached_at = self.elapsed
+            self._cached_now = self.start + timedelta(seconds=self.elapsed)
+        return self._cached_now
 
     def seconds_until(self, moment: datetime) -> float:
         return (utc(moment) - self.start).total_seconds() - self.elapsed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Callable
 
 # Event types whose details key does not follow "<lowerCamelType>EventDetails".
@@ -25,6 +26,7 @@ _JSON_TEXT_FIELDS = ("input", "output", "parameters")
 _TRUNCATION_FIELDS = {"input": "inputDetails", "output": "outputDetails"}
 
 
+@lru_cache(maxsize=None)
 def details_key(event_type: str) -> str | None:
     if event_type in _NO_DETAILS:
         return None

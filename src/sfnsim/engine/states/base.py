@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generator
 
 from sfnsim.dataflow.context import context_object
+from sfnsim.engine.clock import iso_millis
 from sfnsim.dataflow.pipeline import check_payload_size
 from sfnsim.dataflow.scope import Scope
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
@@ -38,7 +40,7 @@ class Outcome:
 class Visit:
     """One entry into a state: what its expressions can see, and where its errors are located."""
 
-    __slots__ = ("run", "branch", "state", "entered_id", "entered_time", "input", "retry_count",
+    __slots__ = ("run", "branch", "state", "entered_id", "entered_at", "_entered_time", "input", "retry_count",
                  "task_token", "map_item", "iteration_cursor", "entered_prev", "inspection")
 
     def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any,
@@ -48,7 +50,8 @@ class Visit:
         self.branch = branch
         self.state = state
         self.entered_id = entered_id
-        self.entered_time = run.now_iso()
+        self.entered_at = run.clock.elapsed
+        self._entered_time: str | None = None
         self.input = state_input
         self.retry_count: int | None = 0 if state.has_retry_count else None
         self.task_token: str | None = None
@@ -57,6 +60,14 @@ class Visit:
         inspector = run.inspector
         self.inspection = None if inspector is None else inspector.begin(
             state.name, state.state_type, state.query_language, entered_id, self.entered_time, state_input)
+
+    @property
+    def entered_time(self) -> str:
+        """``$$.State.EnteredTime``; formatted only when something reads it."""
+        if self._entered_time is None:
+            clock = self.run.clock
+            self._entered_time = iso_millis(clock.start + timedelta(seconds=self.entered_at))
+        return self._entered_time
 
     def stage(self, name: str, value: Any) -> None:
         """Note a data-flow stage's value when the run is being inspected."""
@@ -127,7 +138,8 @@ class StateExecutor:
                 outcome = self.body(visit)
             else:
                 outcome = yield from self.body(visit)
-            check_payload_size(outcome.output, self.name)
+            if outcome.output is not state_input:  # an unchanged input was checked when it was produced
+                check_payload_size(outcome.output, self.name)
         except StatesError as error:
             located = visit.located(error)
             if visit.inspection is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sfnsim.dataflow.pipeline import ABSENT, JsonPathIO, compile_result_path, compile_optional_template
+from sfnsim.dataflow.pipeline import ABSENT, IDENTITY, JsonPathIO, compile_optional_template, compile_result_path
 from sfnsim.engine.recovery import Catcher
 
 if TYPE_CHECKING:
@@ -35,14 +35,17 @@ class JsonPathStateIO:
         self.catch_paths = {id(c): compile_result_path(c.get("ResultPath", ABSENT)) for c in spec.get("Catch", ())}
         self.catch_assign = {id(c): compile_optional_template(c.get("Assign", ABSENT)) for c in spec.get("Catch", ())}
 
+    # Absent fields are identity stages; skipping them keeps a plain Pass chain cheap.
     def after_input_path(self, visit: "Visit") -> Any:
-        selected = self.pipeline.after_input_path(visit.scope(visit.input))
+        stage = self.pipeline.input_path
+        selected = visit.input if stage is IDENTITY else stage(visit.scope(visit.input))
         visit.stage("afterInputPath", selected)
         return selected
 
     def effective_input(self, visit: "Visit") -> Any:
         selected = self.after_input_path(visit)
-        effective = self.pipeline.after_parameters(visit.scope(selected))
+        parameters = self.pipeline.parameters
+        effective = selected if parameters is None else parameters(visit.scope(selected))
         visit.stage("afterParameters", effective)
         return effective
 
@@ -50,13 +53,13 @@ class JsonPathStateIO:
         from sfnsim.engine.states.base import Outcome
 
         visit.stage("result", result)
-        selected = self.pipeline.after_result_selector(visit.scope(result))
+        selector = self.pipeline.result_selector
+        selected = result if selector is None else selector(visit.scope(result))
         visit.stage("afterResultSelector", selected)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
         combined = self.pipeline.result_path(visit.input, selected)
         visit.stage("afterResultPath", combined)
-        output = self.pipeline.output_path(visit.scope(combined))
-        visit.stage("afterOutputPath", output)
+        output = self._output_path(visit, combined)
         return Outcome(output, next_state, assigned)
 
     def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
@@ -65,9 +68,14 @@ class JsonPathStateIO:
 
         selected = self.after_input_path(visit)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
-        output = self.pipeline.output_path(visit.scope(selected))
-        visit.stage("afterOutputPath", output)
+        output = self._output_path(visit, selected)
         return Outcome(output, next_state, assigned)
+
+    def _output_path(self, visit: "Visit", value: Any) -> Any:
+        stage = self.pipeline.output_path
+        output = value if stage is IDENTITY else stage(visit.scope(value))
+        visit.stage("afterOutputPath", output)
+        return output
 
     def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
         from sfnsim.engine.states.base import Outcome

@@ -31,11 +31,11 @@ from sfnsim.dataflow.scope import Scope
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
 from sfnsim.engine.recovery import UNRECOVERABLE
-from sfnsim.engine.runtime import Branch, DiscardingRecorder, Run
+from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
-from sfnsim.history.events import dump_json
+from sfnsim.history.events import HistoryRecorder, dump_json
 
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 THRESHOLD_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -306,15 +306,18 @@ class _MapRun:
         return f"{self.prefix}:stateMachine:{self.machine}"
 
     def child(self, run: Run, child_input: Any) -> tuple[Run, "_Child"]:
-        """A child execution: its own context object and a history nobody keeps; clock, tasks,
-        callbacks and S3 are the parent's."""
+        """A child execution: its own context object and its own history (so a runtime error names
+        the event ids AWS would), kept out of the parent's; clock, tasks, callbacks and S3 are shared."""
         name = run.new_uuid()
         info = ExecutionInfo(
             execution_arn=f"{self.prefix}:execution:{self.machine}:{name}", name=name, input=child_input,
             start_time=run.now_iso(), role_arn=run.info.role_arn, state_machine_arn=self.state_machine_arn,
             state_machine_name=self.machine,
         )
-        child_run = dataclasses.replace(run, history=DiscardingRecorder(run.clock.now), info=info, last_event_id=0)
+        history = HistoryRecorder(run.clock.now)
+        history.add("ExecutionStarted", 0, {"input": child_input, "inputDetails": {"truncated": False},
+                                            "roleArn": info.role_arn})
+        child_run = dataclasses.replace(run, history=history, info=info, last_event_id=1)
         return child_run, _Child(info.execution_arn, name, child_input, info.start_time)
 
 
@@ -406,16 +409,21 @@ class _ItemBatcher:
     def batches(self, visit: Visit, data: Any, items: list[Any]) -> list[tuple[Any, int]]:
         max_items = self.max_items.value(visit, data) if self.max_items.present else None
         max_bytes = self.max_bytes.value(visit, data) if self.max_bytes.present else None
-        max_bytes = int(max_bytes or MAX_PAYLOAD_BYTES)
+        item_limit = int(max_items) if max_items else None
+        byte_limit = int(max_bytes or MAX_PAYLOAD_BYTES)
         head = {"BatchInput": self._batch_input(visit, data)} if self.batch_input is not None else {}
+        empty_size = _size({**head, "Items": []})
         batches: list[list[Any]] = []
         current: list[Any] = []
+        size = empty_size
         for item in items:
-            full = bool(max_items) and len(current) >= int(max_items or 0)
-            if current and (full or _size({**head, "Items": [*current, item]}) > max_bytes):
+            grown = size + _size(item) + (1 if current else 0)  # the item and its separating comma
+            full = item_limit is not None and len(current) >= item_limit
+            if current and (full or grown > byte_limit):
                 batches.append(current)
-                current = []
+                current, grown = [], empty_size + _size(item)
             current.append(item)
+            size = grown
         if current:
             batches.append(current)
         return [({**head, "Items": batch}, len(batch)) for batch in batches]
