@@ -6,6 +6,7 @@
 {'greeting': 'hi'}
 """
 
+from sfnsim import mock
 from sfnsim.api import Execution, StateMachine
 from sfnsim.errors import (
     DefinitionError,
@@ -16,9 +17,11 @@ from sfnsim.errors import (
     TaskFailed,
     UnsupportedFeatureError,
 )
-from sfnsim.tasks.outcomes import TaskResponse
+from sfnsim.tasks.outcomes import PENDING, TaskResponse
 
 __all__ = [
+    "mock",
+    "PENDING",
     "StateMachine",
     "Execution",
     "TaskFailed",

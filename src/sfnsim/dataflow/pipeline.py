@@ -109,7 +109,7 @@ class JsonPathIO:
 
 def check_payload_size(value: Any, state_name: str) -> None:
     """AWS fails a state whose result exceeds 256 KiB with ``States.DataLimitExceeded``."""
-    if _payload_size(value) > MAX_PAYLOAD_BYTES:
+    if payload_size(value) > MAX_PAYLOAD_BYTES:
         raise StatesError(
             "States.DataLimitExceeded",
             f"The state/task '{state_name}' returned a result with a size exceeding "
@@ -117,7 +117,7 @@ def check_payload_size(value: Any, state_name: str) -> None:
         )
 
 
-def _payload_size(value: Any) -> int:
+def payload_size(value: Any) -> int:
     if value is None or isinstance(value, (bool, int, float)):
         return 8
     if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 4:

@@ -3,20 +3,26 @@
 A Task's result comes from the first that applies (DESIGN.md, "Tasks"):
 1. a handler registered under the state's name,
 2. a handler registered under the resource (the full ARN, or the Lambda function's name/ARN),
-3. otherwise a HandlerError that names the state and resource and says how to provide one.
+3. a MockConfigFile test case that maps the state to a mocked response (``sfnsim.tasks.mock_config``),
+4. otherwise a HandlerError that names the state and resource and says how to provide one.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from sfnsim.errors import HandlerError, StatesError, TaskFailed
+from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
 from sfnsim.tasks.outcomes import TaskResponse
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_name
+
+if TYPE_CHECKING:
+    from sfnsim.tasks.mock_config import MockedTestCase
 
 Handler = Callable[..., Any]
 
@@ -47,22 +53,38 @@ class TaskCall:
 
 
 class TaskDispatcher:
-    def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
-        self.handlers = dict(handlers or {})
-        self._arity: dict[int, int] = {}
+    def __init__(self, handlers: Mapping[str, Handler] | None = None, *,
+                 mock_case: "MockedTestCase | None" = None) -> None:
+        self.handlers = _checked_handlers(handlers)
+        self.mock_case = mock_case
 
     @classmethod
     def create(cls, handlers: Mapping[str, Handler] | None = None, *, mock_config: Any = None,
                test_case: str | None = None, machine_name: str = "StateMachine") -> "TaskDispatcher":
-        if mock_config is not None or test_case is not None:
-            from sfnsim.errors import UnsupportedFeatureError
+        """A dispatcher for one execution (MockConfigFile invocation counts start at 0).
 
-            raise UnsupportedFeatureError("MockConfigFile support is not available yet")
-        return cls(handlers)
+        ``mock_config`` is a MockConfigFile path, its parsed content, or a ``MockConfig``;
+        ``test_case`` names the test case, looked up under ``machine_name`` (or the file's only machine).
+        """
+        if mock_config is None:
+            if test_case is not None:
+                raise HandlerError(
+                    f"test_case={test_case!r} needs mock_config= (the MockConfigFile that defines it), e.g. "
+                    f"sm.run(input, mock_config='MockConfigFile.json', test_case={test_case!r})"
+                )
+            return cls(handlers)
+        from sfnsim.tasks.mock_config import MockConfig
+
+        return cls(handlers, mock_case=MockConfig.load(mock_config).test_case(machine_name, test_case))
 
     def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
+        """The handler for a Task: by state name, by resource, then from the MockConfigFile test case."""
         for key in self._candidate_keys(state_name, resource, parameters):
             handler = self.handlers.get(key)
+            if handler is not None:
+                return handler
+        if self.mock_case is not None:
+            handler = self.mock_case.handler_for(state_name)
             if handler is not None:
                 return handler
         raise HandlerError(self._missing_message(state_name, resource, parameters))
@@ -79,40 +101,99 @@ class TaskDispatcher:
     def _missing_message(self, state_name: str, resource: Resource, parameters: Any) -> str:
         keys = self._candidate_keys(state_name, resource, parameters)
         hint = ", ".join(repr(k) for k in dict.fromkeys(keys))
-        return (
-            f"Task state {state_name!r} (resource {resource.arn!r}) has no handler. "
-            f"Register one under any of: {hint} — e.g. "
-            f"sm.run(input, handlers={{{state_name!r}: my_function}}) — or give a MockConfigFile test case."
-        )
+        lines = [
+            f"Task state {state_name!r} (resource {resource.arn!r}) has no handler.",
+            f"Register one under any of: {hint}, e.g.",
+            f"    sm.run(input, handlers={{{state_name!r}: my_function}})",
+            f"    sm.run(input, handlers={{{state_name!r}: sfnsim.mock.returns({{...}})}})",
+        ]
+        if self.mock_case is not None:
+            lines.append(f"or map {state_name!r} to a mocked response in {self.mock_case.describe()}.")
+        else:
+            lines.append("or give a MockConfigFile test case: "
+                         "sm.run(input, mock_config='MockConfigFile.json', test_case='HappyPath').")
+        return "\n".join(lines)
 
     def call(self, handler: Handler, payload: Any, context: TaskContext, resource: Resource) -> TaskCall:
-        """Call ``handler``; a raised exception becomes a failed TaskCall, never escapes."""
+        """Call ``handler``; a raised exception becomes a failed TaskCall, never escapes.
+
+        sfnsim's own errors (a mock set up wrongly, a MockConfigFile without a response for this
+        invocation) are the exception: they are the test's mistake, not the task's, and go to the caller.
+        """
         try:
-            if self._wants_context(handler):
-                answer = handler(payload, context)
-            else:
-                answer = handler(payload)
+            answer = call_handler(handler, payload, context)
+        except SfnSimError:
+            raise
         except StatesError as failure:  # TaskFailed and friends: exact names
             return TaskCall(error=failure.error, cause=failure.cause)
         except Exception as exc:  # the handler's own bug or deliberate raise: AWS names it by type
             return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource))
         if isinstance(answer, TaskResponse):
-            return TaskCall(
-                value=answer.value, error=answer.error, cause=answer.cause, duration=answer.duration,
-                raw=answer.raw, submitted=answer.submitted if answer.has_submitted else None,
-                has_submitted=answer.has_submitted,
-            )
+            return _task_call(answer, context)
         return TaskCall(value=answer)
 
-    def _wants_context(self, handler: Handler) -> bool:
-        key = id(handler)
-        arity = self._arity.get(key)
-        if arity is None:
-            arity = self._arity[key] = _positional_arity(handler)
-        return arity >= 2
+    @staticmethod
+    def _wants_context(handler: Handler) -> bool:
+        """Kept for subclasses (history.replay): see ``call_handler``."""
+        return _positional_arity(handler) >= 2
+
+
+def call_handler(handler: Handler, payload: Any, context: Any) -> Any:
+    """``handler(payload, context)`` if it takes two positional arguments, else ``handler(payload)``."""
+    if _positional_arity(handler) >= 2:
+        return handler(payload, context)
+    return handler(payload)
+
+
+def _task_call(answer: TaskResponse, context: TaskContext) -> TaskCall:
+    duration = answer.duration
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration != duration or duration < 0:
+        raise HandlerError(
+            f"Task state {context.state_name!r}: the handler returned TaskResponse(duration={duration!r}); "
+            f"duration must be a number of virtual seconds >= 0"
+        )
+    return TaskCall(
+        value=answer.value, error=answer.error, cause=answer.cause, duration=float(duration),
+        raw=answer.raw, submitted=answer.submitted if answer.has_submitted else None,
+        has_submitted=answer.has_submitted,
+    )
+
+
+def _checked_handlers(handlers: Mapping[str, Handler] | None) -> dict[str, Handler]:
+    if handlers is None:
+        return {}
+    if not isinstance(handlers, Mapping):
+        raise HandlerError(
+            f"handlers must map a state name, resource ARN or Lambda function name to a handler, "
+            f"got {type(handlers).__name__}"
+        )
+    for key, handler in handlers.items():
+        if not isinstance(key, str):
+            raise HandlerError(
+                f"handlers: keys are state names, resource ARNs or function names (strings), got {key!r}"
+            )
+        if not callable(handler):
+            raise HandlerError(
+                f"handlers[{key!r}] is not callable (got {type(handler).__name__}); to answer with a fixed "
+                f"value use sfnsim.mock.returns({handler!r})"
+            )
+    return dict(handlers)
 
 
 def _positional_arity(handler: Handler) -> int:
+    """How many positional arguments ``handler`` takes (2 means it wants the TaskContext)."""
+    try:
+        return _cached_arity(handler)
+    except TypeError:  # an unhashable callable: inspect it every time
+        return _arity(handler)
+
+
+@lru_cache(maxsize=1024)
+def _cached_arity(handler: Handler) -> int:
+    return _arity(handler)
+
+
+def _arity(handler: Handler) -> int:
     try:
         signature = inspect.signature(handler)
     except (TypeError, ValueError):
@@ -130,11 +211,22 @@ def _exception_cause(exc: Exception, resource: Resource) -> str:
     """Lambda reports an unhandled exception as JSON with errorMessage/errorType/stackTrace."""
     if not resource.is_lambda:
         return str(exc)
-    frames = traceback.format_tb(exc.__traceback__)[1:]  # drop our own call frame
+    frames = traceback.format_list(_user_frames(exc))
     body = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": frames}
     if resource.kind == LAMBDA_FUNCTION:
         return json.dumps(body)
     return json.dumps(body, separators=(",", ":"))
 
 
-__all__ = ["TaskDispatcher", "TaskContext", "TaskCall", "TaskFailed", "Handler"]
+def _user_frames(exc: Exception) -> list[traceback.FrameSummary]:
+    """The traceback from the handler on: sfnsim's own calling frames are not the user's stack."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    start = 0
+    while start < len(frames) - 1 and frames[start].filename.startswith(_PACKAGE_DIR):
+        start += 1
+    return frames[start:]
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+__all__ = ["TaskDispatcher", "TaskContext", "TaskCall", "TaskFailed", "Handler", "call_handler"]

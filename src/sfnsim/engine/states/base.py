@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generator
 
 from sfnsim.dataflow.context import context_object
 from sfnsim.engine.clock import iso_millis
-from sfnsim.dataflow.pipeline import check_payload_size
+from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, check_payload_size, payload_size
 from sfnsim.dataflow.scope import Scope
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
 from sfnsim.engine.runtime import Branch, Run
@@ -140,6 +140,8 @@ class StateExecutor:
                 outcome = yield from self.body(visit)
             if outcome.output is not state_input:  # an unchanged input was checked when it was produced
                 check_payload_size(outcome.output, self.name)
+            if outcome.assigned is not None:
+                check_assignment_size(outcome.assigned, self.name)
         except StatesError as error:
             located = visit.located(error)
             if visit.inspection is not None:
@@ -200,6 +202,20 @@ class StateExecutor:
             if error_matches(retrier.error_equals, error):
                 return index
         return None
+
+
+def check_assignment_size(assigned: dict[str, Any], state_name: str) -> None:
+    """AWS caps one variable, and everything one Assign sets, at 256 KiB each."""
+    total = 0
+    for name, value in assigned.items():
+        size = payload_size(value)
+        total += size
+        if size > MAX_PAYLOAD_BYTES:
+            raise StatesError("States.DataLimitExceeded",
+                              f"The variable '{name}' assigned in state '{state_name}' exceeds the 256 KiB limit.")
+    if total > MAX_PAYLOAD_BYTES:
+        raise StatesError("States.DataLimitExceeded",
+                          f"The variables assigned in state '{state_name}' together exceed the 256 KiB limit.")
 
 
 def _assign(variables: ChainMap, assigned: dict[str, Any]) -> None:
