@@ -19,7 +19,7 @@ from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import HandlerError, StatesError, runtime_error
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
 from sfnsim.tasks.outcomes import PENDING
-from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
+from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, SYNC, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
 from sfnsim.tasks.shapes import shape_result
 
 
@@ -56,8 +56,10 @@ class TaskState(StateExecutor):
 
         if call.value is PENDING and call.error is None:
             return (yield from self._await_callback(visit, events, call, timeout, heartbeat))
-        if call.has_submitted:
-            visit.record(*events.submitted(self.resource, call.submitted))
+        if call.has_submitted or self.resource.pattern in (WAIT_FOR_TASK_TOKEN, SYNC):
+            # AWS records the submission of every callback/.sync task; without a recorded service
+            # response we have only an empty one to show.
+            visit.record(*events.submitted(self.resource, call.submitted if call.has_submitted else {}))
         expiry = self._expiry(timeout, heartbeat, call.duration)
         if expiry is not None:
             seconds, error = expiry
