@@ -131,6 +131,11 @@ class Execution:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
 
     @property
+    def s3_objects(self) -> dict[tuple[str, str], str]:
+        """The simulated S3 store after the run: ``{(bucket, key): body}`` (ItemReader input, ResultWriter output)."""
+        return self._runner.run.s3_objects
+
+    @property
     def inspection(self) -> list[Any]:
         """Per-visit data-flow stages (``StateInspection``), when run with ``inspect=True``."""
         inspector = self._runner.run.inspector

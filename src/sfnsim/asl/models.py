@@ -245,6 +245,9 @@ class ReaderConfig(AslModel):
     manifest_type: Opt[Literal["ATHENA_DATA", "CSV", "S3_INVENTORY"]] = None
     max_items: MaxItems = None
     max_items_path: Opt[str] = None
+    # A JSON pointer into a JSON object dataset, and S3 listing flattening (AWS "ItemReader" page).
+    items_pointer: Opt[str] = None
+    transformation: Opt[Literal["NONE", "LOAD_AND_FLATTEN"]] = None
 
 
 class ItemReader(AslModel):

@@ -41,13 +41,6 @@ class Run:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
 
-class DiscardingRecorder(HistoryRecorder):
-    """Child executions of a Distributed Map are not part of the parent's history."""
-
-    def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
-        return previous
-
-
 @dataclass(eq=False)
 class Branch:
     """One running flow of states: the main flow, a Parallel branch or a Map iteration.
