@@ -18,6 +18,7 @@ A path starts at one of three roots: ``$`` (the data), ``$$`` (the context objec
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Union
@@ -163,7 +164,9 @@ def _compile_ng(expression: str, original: str) -> Any:
     from jsonpath_ng.ext import parse
 
     try:
-        return parse(expression)
+        with warnings.catch_warnings():  # jsonpath-ng's deprecation notes are about its own 2.0, not ASL
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return parse(expression)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # ply raises plain Exception too
         raise PathSyntaxError(f"invalid path {original!r}: {exc}") from None
 
