@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from sfnsim.dataflow.jsontypes import described_type
 from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError, runtime_error
@@ -296,7 +297,7 @@ def compile_choice_rule(rule: Mapping[str, Any]) -> ChoiceRule:
 
 def _compile(rule: Any, pointer: str, *, top_level: bool) -> ChoiceRule:
     if not isinstance(rule, Mapping):
-        raise ChoiceRuleError(pointer, f"a Choice Rule must be an object, got {_json_type(rule)}")
+        raise ChoiceRuleError(pointer, f"a Choice Rule must be an object, got {described_type(rule)}")
     fields = {k: v for k, v in rule.items() if k != "Comment" and not (top_level and k in _TOP_LEVEL_ONLY)}
     for key in _TOP_LEVEL_ONLY:
         if key in fields:
@@ -351,7 +352,7 @@ def _compile_data_test(fields: Mapping[str, Any], pointer: str) -> ChoiceRule:
     where = f"{pointer}/{name}"
     if name == "IsPresent" or name in _TYPE_TESTS:
         if not isinstance(value, bool):
-            raise ChoiceRuleError(where, f"'{name}' must be true or false, got {_json_type(value)}")
+            raise ChoiceRuleError(where, f"'{name}' must be true or false, got {described_type(value)}")
         if name == "IsPresent":
             return _IsPresent(variable, value)
         return _TypeTest(variable, name, _TYPE_TESTS[name], value)
@@ -365,7 +366,7 @@ def _compile_data_test(fields: Mapping[str, Any], pointer: str) -> ChoiceRule:
 
 def _reference_path(text: Any, pointer: str) -> CompiledPath:
     if not isinstance(text, str):
-        raise ChoiceRuleError(pointer, f"must be a Reference Path string, got {_json_type(text)}")
+        raise ChoiceRuleError(pointer, f"must be a Reference Path string, got {described_type(text)}")
     try:
         path = compile_path(text)
     except PathSyntaxError as exc:
@@ -385,21 +386,5 @@ def _unknown_field_message(field: str) -> str:
     return f"'{field}' is not a Choice Rule field{hint}"
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
-
-
 def _describe(value: Any) -> str:
-    return f"{value!r}" if isinstance(value, str) else _json_type(value)
+    return f"{value!r}" if isinstance(value, str) else described_type(value)

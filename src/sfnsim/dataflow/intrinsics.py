@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Sequence, Union
 
+from sfnsim.dataflow.jsontypes import json_type_name
 from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
@@ -85,17 +86,7 @@ class _BadArgument(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def json_type(value: Any) -> str:
-    """The JSON type name of a value, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+
 
 
 def _java_double(x: float) -> str:
@@ -172,7 +163,7 @@ def _any(value: Any) -> Any:
 def _expect(kind: str, test: Callable[[Any], bool]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if not test(value):
-            raise _BadArgument(f"must be {kind}, got {json_type(value)} {_short(value)}")
+            raise _BadArgument(f"must be {kind}, got {json_type_name(value)} {_short(value)}")
         return value
 
     return convert
@@ -770,7 +761,7 @@ def looks_like_intrinsic(text: Any) -> bool:
 def compile_intrinsic(text: str) -> CompiledIntrinsic:
     """Parse an intrinsic call once; raises IntrinsicSyntaxError saying what is wrong and where."""
     if not isinstance(text, str):
-        reason = f"an intrinsic function call must be a string, got {json_type(text)}"
+        reason = f"an intrinsic function call must be a string, got {json_type_name(text)}"
         raise IntrinsicSyntaxError(reason, str(text), 1)
     return CompiledIntrinsic(text, _Parser(text).parse())
 

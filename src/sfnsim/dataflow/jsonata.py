@@ -37,6 +37,7 @@ from typing import Any, Callable, Final, Mapping
 
 import jlens
 
+from sfnsim.dataflow.jsontypes import json_type_name
 from sfnsim.errors import StatesError
 
 QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
@@ -459,21 +460,6 @@ def compile_expression(text: str) -> CompiledExpression:
 
 
 # --- templates: JSON values with {% %} fields ------------------------------------------------------
-
-
-def json_type_name(value: Any) -> str:
-    """The JSON type of a value, as AWS names it in "unexpected result type" causes."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return "object"
 
 
 def compact_json(value: Any) -> str:

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from sfnsim.dataflow.jsontypes import described_type
 from sfnsim.errors import DefinitionError, HandlerError, InputError, Problem
 from sfnsim.tasks.outcomes import TaskResponse
 
@@ -370,17 +371,9 @@ def _pointer_join(base: str, token: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
     if isinstance(value, str):
         return f"a string ({json.dumps(value)})"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, Mapping) else type(value).__name__
+    return described_type(value)
 
 
 def _names(mapping: Mapping[str, Any]) -> str:
