@@ -1,0 +1,987 @@
+"""Reading AWS execution histories, and replaying them on sfnsim.
+
+A history is what ``aws stepfunctions get-execution-history --execution-arn ARN`` prints
+(``{"events": [...]}``, pages merged), with ``input``/``output``/``parameters`` as JSON *text*.
+The definition is a definition file or what ``describe-state-machine-for-execution`` prints.
+
+Replaying runs the definition locally on the recorded input, on the virtual clock starting at the
+recorded start time, and answers every task attempt (``Task*``, ``LambdaFunction*``, ``Activity*``)
+with what AWS recorded for it, taking the time it took on AWS. The local history is then compared
+with the recorded one and the first divergence is reported.
+
+Three parts, each usable alone:
+
+* reading: :func:`read_history`, :func:`read_definition`, :func:`fetch_execution` (boto3);
+* structure: :func:`step_tree` works out which state visit, attempt and concurrent thread (Parallel
+  branch, Map iteration) each event belongs to, from ``previousEventId`` links;
+* replaying: :func:`replay` and :func:`first_divergence`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from sfnsim.errors import HandlerError, InputError
+from sfnsim.tasks.dispatch import Handler, TaskDispatcher, call_handler
+from sfnsim.tasks.outcomes import TaskResponse
+from sfnsim.tasks.resources import Resource
+
+NO_RECORDED_RESULT = "sfnsim.NoRecordedResult"
+
+_JSON_TEXT_FIELDS = ("input", "output", "parameters")
+_TRUNCATION = {"input": "inputDetails", "output": "outputDetails"}
+
+# ---------------------------------------------------------------------------------------------
+# Reading histories
+
+
+def read_history(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) -> list[dict[str, Any]]:
+    """The events of an AWS-format history, in id order, payload fields parsed into values.
+
+    ``source`` is a file path, or the already-loaded JSON: ``{"events": [...]}``, a list of such
+    pages, or a plain list of events. Timestamps become aware datetimes (ISO text or epoch seconds).
+    Raises :class:`InputError` saying what is wrong and where.
+    """
+    where = str(source) if isinstance(source, (str, os.PathLike)) else "history"
+    data = _load_json_file(Path(source), "history") if isinstance(source, (str, os.PathLike)) else source
+    events = _events_of(data, where)
+    parsed = [_parse_event(event, where, n) for n, event in enumerate(events, 1)]
+    ids = [e.get("id") for e in parsed]
+    if all(isinstance(i, int) for i in ids) and len(set(ids)) == len(ids):
+        parsed.sort(key=lambda e: e["id"])  # --reverse-order histories, or pages out of order
+    return parsed
+
+
+def _load_json_file(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the {what} file is not UTF-8 text: {exc.reason}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: the {what} file is not valid JSON: {exc.msg}") from None
+
+
+def _events_of(data: Any, where: str) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("events"), list):
+        return data["events"]
+    if isinstance(data, list) and all(isinstance(p, dict) and isinstance(p.get("events"), list) for p in data) and data:
+        return [event for page in data for event in page["events"]]
+    if isinstance(data, list):
+        return data
+    raise InputError(
+        f"{where}: not an execution history: expected {{\"events\": [...]}} as written by "
+        "`aws stepfunctions get-execution-history --execution-arn ARN`"
+    )
+
+
+def _parse_event(event: Any, where: str, number: int) -> dict[str, Any]:
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        raise InputError(f"{where}: event #{number} is not a history event (it has no \"type\")")
+    parsed = dict(event)
+    if "timestamp" in parsed:
+        parsed["timestamp"] = _timestamp(parsed["timestamp"], where, number)
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            parsed[key] = _parse_details(value, where, number)
+    return parsed
+
+
+def _timestamp(value: Any, where: str, number: int) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)  # the CLI's --cli-timestamp-format none
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            pass
+    raise InputError(f"{where}: event #{number} has an unreadable timestamp {value!r}")
+
+
+_FRACTION = re.compile(r"(T\d{2}:\d{2}:\d{2})\.(\d+)")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """ISO-8601 text (``Z`` or an offset; none means UTC) as an aware datetime."""
+    text = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    # Python 3.10 reads only 3 or 6 fractional digits.
+    text = _FRACTION.sub(lambda m: f"{m.group(1)}.{(m.group(2) + '000000')[:6]}", text)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _parse_details(details: dict[str, Any], where: str, number: int) -> dict[str, Any]:
+    parsed = dict(details)
+    for name in _JSON_TEXT_FIELDS:
+        if isinstance(parsed.get(name), str) and not _truncated(details, name):
+            parsed[name] = _json_text(parsed[name], f"{where}: event #{number}: {name}")
+    if isinstance(parsed.get("assignedVariables"), dict):
+        parsed["assignedVariables"] = {
+            key: _json_text(value, f"{where}: event #{number}: assignedVariables.{key}") if isinstance(value, str) else value
+            for key, value in parsed["assignedVariables"].items()
+        }
+    return parsed
+
+
+def _truncated(details: dict[str, Any], name: str) -> bool:
+    companion = details.get(_TRUNCATION.get(name, ""))
+    return isinstance(companion, dict) and companion.get("truncated") is True
+
+
+def _json_text(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where} is not JSON text ({exc.msg}); AWS writes these fields as JSON") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading definitions
+
+
+@dataclass(frozen=True)
+class DefinitionSource:
+    """A definition as given (text or dict) and what a describe-* output says about its machine."""
+
+    definition: Any
+    source_name: str
+    state_machine_name: str | None = None
+    state_machine_arn: str | None = None
+    state_machine_type: str | None = None
+    path: Path | None = None
+
+
+def read_definition(source: str | os.PathLike[str] | Mapping[str, Any]) -> DefinitionSource:
+    """A definition file (JSON/YAML ASL or a template), or a ``describe-state-machine[-for-execution]`` output."""
+    if isinstance(source, Mapping):
+        return _definition_from_data(dict(source), "definition", None)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the definition file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the definition file is not UTF-8 text: {exc.reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None  # YAML, a template, or malformed: the loader reports it with a location
+    if isinstance(data, dict) and _is_describe_output(data):
+        return _definition_from_data(data, str(path), path)
+    return DefinitionSource(definition=path, source_name=str(path), path=path)
+
+
+def _is_describe_output(data: dict[str, Any]) -> bool:
+    return isinstance(data.get("definition"), str) and "States" not in data
+
+
+def _definition_from_data(data: dict[str, Any], where: str, path: Path | None) -> DefinitionSource:
+    if not _is_describe_output(data):
+        return DefinitionSource(definition=data, source_name=where, path=path)
+    arn = data.get("stateMachineArn")
+    name = data.get("name") or (arn.rsplit(":", 1)[-1] if isinstance(arn, str) else None)
+    machine_type = data.get("type")
+    return DefinitionSource(
+        definition=data["definition"],
+        source_name=f"{where} (definition)",
+        state_machine_name=name if isinstance(name, str) else None,
+        state_machine_arn=arn if isinstance(arn, str) else None,
+        state_machine_type=machine_type if machine_type in ("STANDARD", "EXPRESS") else None,
+        path=path,
+    )
+
+
+def fetch_execution(execution_arn: str, client: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The history and ``describe-state-machine-for-execution`` of an execution, through boto3.
+
+    Needs the ``replay-aws`` extra (boto3) and the usual AWS credentials/configuration; a
+    ``client`` may be passed in (any boto3 Step Functions client, e.g. pointed at a local fake).
+    """
+    if client is None:
+        client = _stepfunctions_client(execution_arn)
+    try:
+        events: list[Any] = []
+        for page in client.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn, includeExecutionData=True
+        ):
+            events.extend(page.get("events", []))
+        described = client.describe_state_machine_for_execution(executionArn=execution_arn)
+    except Exception as exc:  # botocore's errors (ClientError, NoCredentialsError, ...) share no base we can import lazily
+        raise InputError(f"could not fetch execution {execution_arn}: {exc}") from None
+    described = {k: v for k, v in described.items() if k != "ResponseMetadata"}
+    return {"events": events}, described
+
+
+def _stepfunctions_client(execution_arn: str) -> Any:
+    try:
+        import boto3  # noqa: PLC0415 - an optional extra
+    except ImportError:
+        raise InputError("--execution-arn needs boto3: pip install 'sfnsim[replay-aws]' (or pip install boto3)") from None
+    parts = execution_arn.split(":")
+    if len(parts) < 8 or parts[0] != "arn" or parts[2] != "states" or parts[5] != "execution":
+        raise InputError(f"{execution_arn!r} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME)")
+    try:
+        return boto3.client("stepfunctions", region_name=parts[3])
+    except Exception as exc:  # botocore configuration errors
+        raise InputError(f"could not create a Step Functions client: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Structure: which state visit, attempt and thread each event belongs to
+
+# Event types that start, submit and end one attempt at a task.
+ATTEMPT_STARTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
+ATTEMPT_SUBMITTED = frozenset({"TaskSubmitted"})
+ATTEMPT_ENDS: dict[str, str] = {
+    "TaskSucceeded": "succeeded", "LambdaFunctionSucceeded": "succeeded", "ActivitySucceeded": "succeeded",
+    "TaskFailed": "failed", "LambdaFunctionFailed": "failed", "ActivityFailed": "failed",
+    "TaskTimedOut": "timed_out", "LambdaFunctionTimedOut": "timed_out", "ActivityTimedOut": "timed_out",
+    "TaskStartFailed": "start_failed", "LambdaFunctionStartFailed": "start_failed",
+    "TaskSubmitFailed": "submit_failed",
+    "LambdaFunctionScheduleFailed": "schedule_failed", "ActivityScheduleFailed": "schedule_failed",
+}
+# Which state type owns an event, by the event type's prefix.
+_OWNER_TYPE_BY_PREFIX = (
+    ("LambdaFunction", "Task"), ("Activity", "Task"), ("Task", "Task"),
+    ("MapIteration", "Map"), ("MapRun", "Map"), ("Map", "Map"), ("Parallel", "Parallel"), ("Wait", "Wait"),
+    ("Pass", "Pass"), ("Choice", "Choice"), ("Succeed", "Succeed"), ("Fail", "Fail"),
+)
+TERMINAL_EXECUTION_EVENTS = {
+    "ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED",
+}
+
+
+def details_of(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's ``*EventDetails`` (empty when it has none)."""
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            return value
+    return {}
+
+
+@dataclass(eq=False)
+class Attempt:
+    """One try at a task: its Scheduled event and, once it ended, the event that ended it."""
+
+    scheduled: dict[str, Any]
+    submitted: dict[str, Any] | None = None
+    ended: dict[str, Any] | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``succeeded``, ``failed``, ``timed_out``, ``start_failed``... or ``pending``."""
+        return ATTEMPT_ENDS[self.ended["type"]] if self.ended is not None else "pending"
+
+    @property
+    def request(self) -> Any:
+        details = details_of(self.scheduled)
+        return details.get("parameters", details.get("input"))
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return details_of(self.ended) if self.ended is not None else {}
+
+    @property
+    def seconds(self) -> float | None:
+        return _seconds_between(self.scheduled, self.ended)
+
+
+@dataclass(eq=False)
+class Step:
+    """One visit to a state: its events, task attempts and, for Parallel/Map, the states inside."""
+
+    name: str
+    state_type: str
+    entered: dict[str, Any]
+    parent: "Step | None"
+    thread: tuple[Any, ...]
+    iteration: int | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    children: list["Step"] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    exited: dict[str, Any] | None = None
+    aborted: bool = False
+    error: str | None = None
+    cause: str | None = None
+    next: "Step | None" = None  # the visit that followed in the same flow (branch, iteration)
+
+    @property
+    def last_event(self) -> dict[str, Any]:
+        return self.events[-1]
+
+    @property
+    def failed(self) -> bool:
+        """Left without exiting because of an error (not because it was stopped from outside)."""
+        if self.exited is not None or self.aborted:
+            return False
+        return (self.state_type == "Fail" or self.error is not None
+                or (bool(self.attempts) and self.attempts[-1].outcome not in ("succeeded", "pending"))
+                or any(child.failed for child in self.children))
+
+    @property
+    def caught(self) -> bool:
+        """Exited after its last attempt failed: a Catch took over."""
+        return self.exited is not None and bool(self.attempts) and self.attempts[-1].outcome != "succeeded"
+
+    def walk(self) -> Iterable["Step"]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class StepTree:
+    """The state visits of one history, nested as Parallel branches and Map iterations nest."""
+
+    events: list[dict[str, Any]]
+    roots: list[Step]
+    owners: list[Step | None]  # per event position: the visit it belongs to (None: the execution)
+    threads: list[tuple[Any, ...]]  # per event position: its branch/iteration, () for the main flow
+
+    def steps(self) -> Iterable[Step]:
+        for root in self.roots:
+            yield from root.walk()
+
+    @property
+    def start_time(self) -> datetime | None:
+        return self.events[0].get("timestamp") if self.events else None
+
+    @property
+    def end_event(self) -> dict[str, Any] | None:
+        last = self.events[-1] if self.events else None
+        return last if last is not None and last["type"] in TERMINAL_EXECUTION_EVENTS else None
+
+    @property
+    def status(self) -> str:
+        end = self.end_event
+        return TERMINAL_EXECUTION_EVENTS[end["type"]] if end is not None else "RUNNING"
+
+    def failed_step(self) -> Step | None:
+        """The innermost state the execution's error came from (None unless it failed or timed out)."""
+        end = self.end_event
+        if end is None or end["type"] == "ExecutionSucceeded":
+            return None
+        position = len(self.events) - 1
+        step = self._owner_of_previous(position)
+        if step is None:
+            failed_roots = [s for s in self.roots if s.failed]
+            step = failed_roots[-1] if failed_roots else None
+        while step is not None:
+            failed_children = [c for c in step.children if c.failed]
+            if not failed_children:
+                return step
+            step = failed_children[-1]
+        return None
+
+    def _owner_of_previous(self, position: int) -> Step | None:
+        previous = self.events[position].get("previousEventId")
+        for index, event in enumerate(self.events):
+            if event.get("id") == previous:
+                step = self.owners[index]
+                while step is not None and step.parent is not None and not step.failed:
+                    step = step.parent
+                return step if step is not None and step.failed else None
+        return None
+
+
+def step_tree(events: list[dict[str, Any]]) -> StepTree:
+    """Group events into state visits by following ``previousEventId`` as AWS links them.
+
+    A state's first event links to the previous state's last event in the same branch, or to
+    ``ParallelStateStarted`` / ``MapIterationStarted`` when it starts a branch or an iteration;
+    the other events of a visit link back into it. Where links are missing, the most recent
+    open visit of the right kind is assumed.
+    """
+    builder = _TreeBuilder(events)
+    for position, event in enumerate(events):
+        builder.add(position, event)
+    return StepTree(events, builder.roots, builder.owners, builder.threads)
+
+
+class _TreeBuilder:
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+        self.position_of = {e["id"]: i for i, e in enumerate(events) if isinstance(e.get("id"), int)}
+        self.roots: list[Step] = []
+        self.owners: list[Step | None] = []
+        self.threads: list[tuple[Any, ...]] = []
+        self.all_steps: list[Step] = []
+
+    def add(self, position: int, event: dict[str, Any]) -> None:
+        previous = self.position_of.get(event.get("previousEventId"))
+        previous_step = self.owners[previous] if previous is not None and previous < position else None
+        previous_event = self.events[previous] if previous is not None and previous < position else None
+        event_type = event["type"]
+        if event_type.endswith("StateEntered"):
+            step = self._enter(event, previous_event, previous_step)
+            thread = step.thread
+        else:
+            step = self._claim(event, previous_step)
+            thread = self._thread_of(event, step)
+            if step is not None:
+                self._note(step, event)
+        if step is not None:
+            step.events.append(event)
+        self.owners.append(step)
+        self.threads.append(thread)
+
+    def _enter(self, event: dict[str, Any], previous_event: dict[str, Any] | None, previous_step: Step | None) -> Step:
+        details = details_of(event)
+        name = str(details.get("name"))
+        state_type = event["type"][: -len("StateEntered")]
+        previous_type = previous_event["type"] if previous_event is not None else None
+        if previous_type == "ParallelStateStarted" and previous_step is not None:
+            parent, iteration = previous_step, None
+            thread = (*previous_step.thread, (previous_step.name, name))
+        elif previous_type == "MapIterationStarted" and previous_step is not None:
+            parent, iteration = previous_step, details_of(previous_event).get("index")  # type: ignore[arg-type]
+            thread = (*previous_step.thread, (previous_step.name, iteration))
+        else:
+            sibling = previous_step if previous_event is not None else None
+            if sibling is None and event.get("previousEventId") not in (0, None) and self.all_steps:
+                sibling = self.all_steps[-1]  # a broken link: assume it follows the last visit
+            parent = sibling.parent if sibling is not None else None
+            iteration = sibling.iteration if sibling is not None else None
+            thread = sibling.thread if sibling is not None else ()
+        step = Step(name, state_type, event, parent, thread, iteration)
+        if previous_type not in ("ParallelStateStarted", "MapIterationStarted") and previous_step is not None:
+            previous_step.next = step
+        (parent.children if parent is not None else self.roots).append(step)
+        self.all_steps.append(step)
+        return step
+
+    def _claim(self, event: dict[str, Any], previous_step: Step | None) -> Step | None:
+        event_type = event["type"]
+        if event_type.startswith("Execution"):
+            return None
+        wanted_type, wanted_name = _owner_wanted(event_type, details_of(event))
+        step = previous_step
+        while step is not None and not _is_owner(step, wanted_type, wanted_name):
+            step = step.parent
+        if step is not None:
+            return step
+        for candidate in reversed(self.all_steps):  # links missing: the latest open visit that fits
+            if candidate.exited is None and _is_owner(candidate, wanted_type, wanted_name):
+                return candidate
+        return None
+
+    @staticmethod
+    def _thread_of(event: dict[str, Any], step: Step | None) -> tuple[Any, ...]:
+        if step is None:
+            return ()
+        if event["type"].startswith("MapIteration"):
+            return (*step.thread, (step.name, details_of(event).get("index")))
+        return step.thread
+
+    @staticmethod
+    def _note(step: Step, event: dict[str, Any]) -> None:
+        event_type = event["type"]
+        details = details_of(event)
+        if event_type in ATTEMPT_STARTS:
+            step.attempts.append(Attempt(event))
+        elif event_type in ATTEMPT_SUBMITTED and step.attempts:
+            step.attempts[-1].submitted = event
+        elif event_type in ATTEMPT_ENDS and step.attempts:
+            step.attempts[-1].ended = event
+        elif event_type.endswith("StateExited"):
+            step.exited = event
+        elif event_type.endswith("StateAborted"):
+            step.aborted = True
+        elif event_type == "EvaluationFailed":
+            step.error, step.cause = details.get("error"), details.get("cause")
+
+
+def _owner_wanted(event_type: str, details: dict[str, Any]) -> tuple[str | None, str | None]:
+    if event_type == "EvaluationFailed":
+        return None, details.get("state")
+    name = details.get("name") if event_type.endswith("StateExited") or event_type.startswith("MapIteration") else None
+    for prefix, state_type in _OWNER_TYPE_BY_PREFIX:
+        if event_type.startswith(prefix):
+            return state_type, name
+    return None, name
+
+
+def _is_owner(step: Step, wanted_type: str | None, wanted_name: str | None) -> bool:
+    return (wanted_type is None or step.state_type == wanted_type) and (wanted_name is None or step.name == wanted_name)
+
+
+def _seconds_between(first: Mapping[str, Any] | None, last: Mapping[str, Any] | None) -> float | None:
+    start = first.get("timestamp") if first else None
+    end = last.get("timestamp") if last else None
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return (end - start).total_seconds()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcomes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an execution ended: status, output or error/cause, and the state that failed."""
+
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    state: str | None = None
+
+    @classmethod
+    def of(cls, tree: StepTree) -> "Outcome":
+        end = tree.end_event
+        details = details_of(end) if end is not None else {}
+        failed = tree.failed_step()
+        return cls(tree.status, details.get("output"), details.get("error"), details.get("cause"),
+                   failed.name if failed is not None else None)
+
+    def same_as(self, other: "Outcome", equal: Callable[[Any, Any], bool] | None = None) -> bool:
+        """Same status and error, and for a success the same output (by ``equal``, default JSON equality)."""
+        if (self.status, self.error) != (other.status, other.error):
+            return False
+        return self.status != "SUCCEEDED" or (equal or _Sameness(frozenset(), None).equal)(self.output, other.output)
+
+    def describe(self) -> str:
+        """E.g. ``FAILED at "Load" (States.TaskFailed)`` or ``SUCCEEDED``."""
+        text = self.status
+        if self.state is not None:
+            text += f' at "{self.state}"'
+        if self.error is not None:
+            text += f" ({self.error})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "output": self.output, "error": self.error, "cause": self.cause,
+                "state": self.state}
+
+
+# ---------------------------------------------------------------------------------------------
+# Answering tasks from the recording
+
+
+@dataclass(eq=False)
+class RecordedAttempt:
+    state: str
+    attempt: Attempt
+    used: bool = False
+
+    def response(self) -> TaskResponse:
+        """The recorded answer, taking the time it took on AWS (never reaching a timeout it did not hit)."""
+        attempt = self.attempt
+        result = attempt.result
+        extra: dict[str, Any] = {}
+        if attempt.submitted is not None:
+            extra["submitted"] = details_of(attempt.submitted).get("output")
+        outcome = attempt.outcome
+        if outcome in ("timed_out", "pending"):
+            return TaskResponse(duration=math.inf, **extra)
+        duration = self._duration()
+        if outcome == "succeeded":
+            return TaskResponse(value=result.get("output"), raw=True, duration=duration, **extra)
+        # A failure without an error name still fails (TaskResponse succeeds when error is None).
+        error = result.get("error")
+        return TaskResponse(error=error if error is not None else "", cause=result.get("cause"),
+                            duration=duration, **extra)
+
+    def _duration(self) -> float:
+        seconds = self.attempt.seconds or 0.0
+        details = details_of(self.attempt.scheduled)
+        limits = [details.get(k) for k in ("timeoutInSeconds", "heartbeatInSeconds")]
+        limits = [float(v) for v in limits if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if limits:
+            seconds = min(seconds, min(limits) - 0.001)  # it answered in time on AWS, so it does here
+        return max(seconds, 0.0)
+
+
+class RecordedAnswers:
+    """The recorded task attempts, served per state in order; a matching request is preferred."""
+
+    def __init__(self, tree: StepTree) -> None:
+        self.by_state: dict[str, list[RecordedAttempt]] = {}
+        for step in tree.steps():
+            for attempt in step.attempts:
+                self.by_state.setdefault(step.name, []).append(RecordedAttempt(step.name, attempt))
+
+    def take(self, state: str, request: Any) -> RecordedAttempt | None:
+        unused = [r for r in self.by_state.get(state, ()) if not r.used]
+        chosen = next((r for r in unused if r.attempt.request == request), unused[0] if unused else None)
+        if chosen is not None:
+            chosen.used = True
+        return chosen
+
+    def unused(self) -> list[RecordedAttempt]:
+        return [r for attempts in self.by_state.values() for r in attempts if not r.used]
+
+
+class ReplayDispatcher(TaskDispatcher):
+    """Answers from the recording first, then from the user's handlers; otherwise the task fails
+    with ``sfnsim.NoRecordedResult`` and the attempt is listed as unanswered."""
+
+    def __init__(self, answers: RecordedAnswers, handlers: Mapping[str, Handler] | None = None) -> None:
+        super().__init__(handlers)
+        self.answers = answers
+        self.unanswered: list[str] = []
+        self.task_tokens: set[str] = set()
+        self._asked: dict[str, int] = {}
+
+    def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
+        number = self._asked[state_name] = self._asked.get(state_name, 0) + 1
+        recorded = self.answers.take(state_name, parameters)
+        if recorded is not None:
+            response = recorded.response()
+            return self._noting_token(lambda payload: response)
+        try:
+            return self._noting_token(super().find(state_name, resource, parameters))
+        except HandlerError:
+            pass
+        message = (f'the recording has no result for call {number} of task state "{state_name}" '
+                   f"(resource {resource.arn}); give one with --handlers")
+        self.unanswered.append(message)
+        return lambda payload: TaskResponse(error=NO_RECORDED_RESULT, cause=message)
+
+    def _noting_token(self, handler: Handler) -> Handler:
+        """Keep the task tokens the local run generates: they stand for AWS's own tokens."""
+
+        def answer(payload: Any, context: Any) -> Any:
+            if context.task_token:
+                self.task_tokens.add(context.task_token)
+            return call_handler(handler, payload, context)
+
+        return answer
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing histories
+
+# The details that say what happened; ids, timestamps, ARNs and resource names may legitimately
+# differ between AWS and a local run.
+COMPARED_FIELDS = ("name", "index", "length", "input", "parameters", "output", "error", "cause", "assignedVariables")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where the local run first differs from the recording."""
+
+    event_id: Any  # the recorded event's id (None when the local run has an event AWS did not record)
+    local_event_id: Any
+    state: str | None
+    field: str  # "type", one of COMPARED_FIELDS, "missing" or "extra"
+    recorded: Any
+    local: Any
+
+    def describe(self) -> str:
+        where = f"event #{self.event_id}" if self.event_id is not None else f"local event #{self.local_event_id}"
+        if self.state:
+            where += f' (state "{self.state}")'
+        if self.field == "missing":
+            return f"{where}: AWS recorded {self.recorded}, sfnsim recorded nothing there"
+        if self.field == "extra":
+            return f"{where}: sfnsim recorded {self.local}, which AWS did not"
+        if self.field == "type":
+            return f"{where}: AWS recorded {self.recorded}, sfnsim recorded {self.local}"
+        return f"{where}: {self.field} differs: AWS recorded {_short(self.recorded)}, sfnsim {_short(self.local)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.event_id, "localEvent": self.local_event_id, "state": self.state,
+                "field": self.field, "recorded": self.recorded, "local": self.local,
+                "message": self.describe()}
+
+
+_MISSING: Any = object()
+Matches = Callable[[Any, Any], bool]
+
+
+def first_divergence(recorded: list[dict[str, Any]], local: list[dict[str, Any]], *,
+                     generated: Iterable[str] = (), matches: Matches | None = None) -> Divergence | None:
+    """The first recorded event the local history does not reproduce, else the first extra local event.
+
+    Events are compared per thread (the main flow, each Parallel branch, each Map iteration), in
+    order within the thread: how concurrent branches interleave depends on real timing on AWS.
+    ``generated`` are strings the local run made up where AWS had its own (task tokens, an
+    execution name nobody told us): as a whole value, each matches whatever AWS recorded.
+    ``matches(recorded, local)`` replaces JSON equality for payloads (e.g. to honour placeholders).
+    """
+    same = _Sameness(frozenset(generated), matches)
+    recorded_tree, local_tree = step_tree(recorded), step_tree(local)
+    local_threads: dict[tuple[Any, ...], list[int]] = {}
+    for position, thread in enumerate(local_tree.threads):
+        local_threads.setdefault(_hashable(thread), []).append(position)
+    consumed: dict[tuple[Any, ...], int] = {}
+    for position, event in enumerate(recorded):
+        key = _hashable(recorded_tree.threads[position])
+        index = consumed.get(key, 0)
+        consumed[key] = index + 1
+        candidates = local_threads.get(key, [])
+        if index >= len(candidates):
+            return Divergence(event.get("id"), None, _state_of(recorded_tree, position), "missing", event["type"], None)
+        difference = same.difference(event, local[candidates[index]])
+        if difference is not None:
+            field_name, was, now = difference
+            return Divergence(event.get("id"), local[candidates[index]].get("id"),
+                              _state_of(recorded_tree, position), field_name, was, now)
+    extra = sorted(p for key, positions in local_threads.items() for p in positions[consumed.get(key, 0):])
+    if extra:
+        position = extra[0]
+        return Divergence(None, local[position].get("id"), _state_of(local_tree, position), "extra",
+                          None, local[position]["type"])
+    return None
+
+
+def _hashable(thread: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(tuple(part) if isinstance(part, list) else part for part in thread)
+
+
+def _state_of(tree: StepTree, position: int) -> str | None:
+    """The state an event belongs to; for an execution-level event, the state it followed."""
+    owner = tree.owners[position]
+    if owner is not None:
+        return owner.name
+    event = tree.events[position]
+    previous = event.get("previousEventId")
+    for index in range(position - 1, -1, -1):
+        if tree.events[index].get("id") == previous:
+            return tree.owners[index].name if tree.owners[index] is not None else None
+    return None
+
+
+class _Sameness:
+    """Whether a local event says the same as the recorded one (type, then COMPARED_FIELDS)."""
+
+    def __init__(self, generated: frozenset[str], matches: Matches | None) -> None:
+        self.generated = generated
+        self.matches = matches
+
+    def difference(self, recorded: dict[str, Any], local: dict[str, Any]) -> tuple[str, Any, Any] | None:
+        if recorded["type"] != local["type"]:
+            return "type", recorded["type"], local["type"]
+        was, now = details_of(recorded), details_of(local)
+        for name in COMPARED_FIELDS:
+            if name in _TRUNCATION and _truncated(was, name):
+                continue
+            a, b = was.get(name, _MISSING), now.get(name, _MISSING)
+            if not self.same(name, a, b):
+                return name, None if a is _MISSING else a, None if b is _MISSING else b
+        return None
+
+    def same(self, name: str, recorded: Any, local: Any) -> bool:
+        if recorded is _MISSING or local is _MISSING:
+            # AWS leaves out an empty error/cause: a missing field matches a missing or empty one.
+            other = local if recorded is _MISSING else recorded
+            return other is _MISSING or other in ("", None)
+        if self.equal(recorded, local):
+            return True
+        if name == "cause" and isinstance(recorded, str) and isinstance(local, str):
+            return self._same_json_text(recorded, local)  # one JSON object, written with other spacing
+        return False
+
+    def equal(self, a: Any, b: Any) -> bool:
+        if isinstance(b, str) and b in self.generated:
+            return isinstance(a, str)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(self.equal(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(self.equal(x, y) for x, y in zip(a, b))
+        if self.matches is not None:
+            return self.matches(a, b)
+        if isinstance(a, bool) or isinstance(b, bool):  # 1 and 1.0 are one JSON number; true is not 1
+            return type(a) is type(b) and a == b
+        return a == b
+
+    def _same_json_text(self, a: str, b: str) -> bool:
+        try:
+            return self.equal(json.loads(a), json.loads(b))
+        except (json.JSONDecodeError, RecursionError):
+            return False
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# Replaying
+
+
+@dataclass
+class Recording:
+    """A recorded execution: its history, and the definition it ran."""
+
+    events: list[dict[str, Any]]
+    definition: DefinitionSource | None = None
+    execution_arn: str | None = None
+
+    @property
+    def tree(self) -> StepTree:
+        return step_tree(self.events)
+
+    @property
+    def started(self) -> dict[str, Any]:
+        first = self.events[0] if self.events else None
+        if first is None or first["type"] != "ExecutionStarted":
+            raise InputError("the history does not begin with an ExecutionStarted event (is it complete?)")
+        return first
+
+    @property
+    def input(self) -> Any:
+        details = details_of(self.started)
+        if "input" not in details:
+            raise InputError(
+                "the history has no execution data (no input in ExecutionStarted): fetch it with "
+                "`aws stepfunctions get-execution-history --include-execution-data`"
+            )
+        if _truncated(details, "input"):
+            raise InputError("the recorded execution input was truncated by AWS, so it cannot be replayed")
+        return details["input"]
+
+
+@dataclass
+class ReplayResult:
+    recording: Recording
+    execution: Any  # sfnsim.Execution
+    divergence: Divergence | None
+    recorded: Outcome
+    local: Outcome
+    unanswered: list[str]
+    unused: list[RecordedAttempt]
+    outcome_changed: bool
+
+    @property
+    def reproduced(self) -> bool:
+        return self.divergence is None and not self.outcome_changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reproduced": self.reproduced,
+            "divergence": self.divergence.to_json() if self.divergence is not None else None,
+            "outcome": {"recorded": self.recorded.to_json(), "local": self.local.to_json(),
+                        "changed": self.outcome_changed},
+            "unanswered": list(self.unanswered),
+            "unusedRecordedAttempts": [
+                {"state": r.state, "event": r.attempt.scheduled.get("id")} for r in self.unused
+            ],
+            "events": {"recorded": len(self.recording.events), "local": len(self.execution.history)},
+        }
+
+
+def replay(recording: Recording, *, definition: DefinitionSource | None = None,
+           handlers: Mapping[str, Handler] | None = None, seed: int = 0,
+           matches: Matches | None = None) -> ReplayResult:
+    """Run ``definition`` (default: the recording's) on the recorded input and task results, then compare.
+
+    ``handlers`` answer the task attempts the recording cannot (e.g. in an edited definition);
+    ``matches`` is passed on to :func:`first_divergence`.
+    """
+    from sfnsim.api import StateMachine  # noqa: PLC0415 - the engine is only needed to replay
+
+    source = definition or recording.definition
+    if source is None:
+        raise InputError("no definition to replay: give the definition file or the output of "
+                         "`aws stepfunctions describe-state-machine-for-execution`")
+    machine = _load_machine(StateMachine, source)
+    tree = recording.tree
+    answers = RecordedAnswers(tree)
+    dispatcher = ReplayDispatcher(answers, handlers)
+    execution = _run(machine, recording, source, dispatcher, seed)
+    generated = _generated_strings(recording, execution, dispatcher)
+    recorded, local = Outcome.of(tree), Outcome.of(step_tree(execution.history))
+    return ReplayResult(
+        recording=recording,
+        execution=execution,
+        divergence=first_divergence(recording.events, execution.history, generated=generated, matches=matches),
+        recorded=recorded,
+        local=local,
+        unanswered=dispatcher.unanswered,
+        unused=answers.unused(),
+        outcome_changed=not recorded.same_as(local, _Sameness(frozenset(generated), matches).equal),
+    )
+
+
+def _generated_strings(recording: Recording, execution: Any, dispatcher: ReplayDispatcher) -> set[str]:
+    generated = set(dispatcher.task_tokens)
+    if recording.execution_arn is None:  # the execution's name is not in a history file
+        generated |= {execution.execution_arn, execution.execution_arn.rsplit(":", 1)[-1]}
+    return generated
+
+
+def _load_machine(state_machine: Any, source: DefinitionSource) -> Any:
+    from sfnsim.asl import load_definition  # noqa: PLC0415
+
+    loaded = load_definition(source.definition, source_name=source.source_name,
+                             state_machine_type=source.state_machine_type)
+    return state_machine(loaded.raw, name=source.state_machine_name or _name_from(source), source=source.source_name)
+
+
+def _name_from(source: DefinitionSource) -> str:
+    if source.path is not None:
+        return source.path.name.split(".", 1)[0] or "StateMachine"
+    return "StateMachine"
+
+
+def _run(machine: Any, recording: Recording, source: DefinitionSource, dispatcher: ReplayDispatcher, seed: int) -> Any:
+    from sfnsim.api import Execution  # noqa: PLC0415
+    from sfnsim.engine.execution import ExecutionOptions, ExecutionRunner  # noqa: PLC0415
+
+    started = recording.started
+    arn = recording.execution_arn
+    options = ExecutionOptions(
+        seed=seed,
+        start_time=started.get("timestamp"),
+        name=arn.rsplit(":", 1)[-1] if arn else None,
+        role_arn=details_of(started).get("roleArn"),
+        **_region_account(recording.execution_arn, source.state_machine_arn),
+    )
+    runner = ExecutionRunner(machine._compiled, machine.name, recording.input, dispatcher, options)
+    runner.start()
+    end = recording.tree.end_event
+    if end is not None and end["type"] == "ExecutionAborted":
+        # Stopped from outside on AWS: stop the local run at the same moment.
+        seconds = _seconds_between(started, end)
+        runner.advance_time(seconds or 0.0)
+        details = details_of(end)
+        runner.stop(details.get("error"), details.get("cause"))
+    else:
+        runner.finish()
+    return Execution(machine, runner)
+
+
+def _region_account(*arns: str | None) -> dict[str, str]:
+    """Region and account from the ARNs the recording knows, so ARNs in the context object match."""
+    for arn in arns:
+        parts = arn.split(":") if isinstance(arn, str) else []
+        if len(parts) > 4 and parts[3] and parts[4].isdigit():
+            return {"region": parts[3], "account": parts[4]}
+    return {}
+
+
+__all__ = [
+    "Attempt",
+    "DefinitionSource",
+    "Divergence",
+    "Outcome",
+    "Recording",
+    "ReplayDispatcher",
+    "ReplayResult",
+    "Step",
+    "StepTree",
+    "fetch_execution",
+    "first_divergence",
+    "parse_timestamp",
+    "read_definition",
+    "read_history",
+    "replay",
+    "step_tree",
+]
