@@ -6,8 +6,11 @@
 {'greeting': 'hi'}
 """
 
-from sfnsim import mock
-from sfnsim.api import Execution, StateMachine
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from sfnsim.errors import (
     DefinitionError,
     HandlerError,
@@ -17,7 +20,32 @@ from sfnsim.errors import (
     TaskFailed,
     UnsupportedFeatureError,
 )
-from sfnsim.tasks.outcomes import PENDING, TaskResponse
+
+if TYPE_CHECKING:
+    from sfnsim import mock
+    from sfnsim.api import Execution, StateMachine
+    from sfnsim.tasks.outcomes import PENDING, TaskResponse
+
+# Loaded on first use, so `sfnsim --help` does not pay for the engine.
+_LAZY = {
+    "StateMachine": ("sfnsim.api", "StateMachine"),
+    "Execution": ("sfnsim.api", "Execution"),
+    "TaskResponse": ("sfnsim.tasks.outcomes", "TaskResponse"),
+    "PENDING": ("sfnsim.tasks.outcomes", "PENDING"),
+    "mock": ("sfnsim.mock", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'sfnsim' has no attribute {name!r}") from None
+    module = import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "mock",
