@@ -107,6 +107,8 @@ def test_parallel_branch_failure_fails_the_state_and_stops_other_branches():
     assert (ex.status, ex.error, ex.cause) == ("FAILED", "BranchError", "no")
     types = [e["type"] for e in ex.history]
     assert "ParallelStateFailed" in types and "WaitStateExited" not in types
+    # The branch still waiting is cancelled: AWS records the state as aborted.
+    assert types.index("WaitStateAborted") < types.index("ParallelStateFailed")
 
 
 def test_map_docs_example_items_path_and_item_selector():

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sfnsim.engine.states.io import StateIO
 
 
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 _FIELD_IN_CAUSE = re.compile(r"specified for the field '([^']+)'")
 
 
@@ -123,6 +124,8 @@ class StateExecutor:
         self.query_language: str = spec.get("QueryLanguage") or compiler.query_language
         self.io: StateIO = make_io(self, spec, compiler)
         self.entered_type = f"{self.state_type}StateEntered"
+        # Only states that can be in flight have an Aborted event in AWS's history.
+        self.aborted_type = f"{self.state_type}StateAborted" if self.state_type in _ABORTABLE else None
         self.exited_type = f"{self.state_type}StateExited"
         self.retriers = [Retrier.from_spec(r) for r in spec.get("Retry", ())]
         self.catchers = [Catcher.from_spec(c) for c in spec.get("Catch", ())]
@@ -147,6 +150,11 @@ class StateExecutor:
             if visit.inspection is not None:
                 visit.inspection.error = {"error": located.error, "cause": located.cause}
             raise located from None
+        except GeneratorExit:
+            # Cancelled: a sibling branch failed, or the execution timed out or was stopped.
+            if self.aborted_type is not None:
+                visit.record(self.aborted_type)
+            raise
         self.exit(visit, outcome)
         if visit.inspection is not None:
             visit.inspection.output, visit.inspection.next = outcome.output, outcome.next
