@@ -31,6 +31,8 @@ EXIT_INTERNAL = 3
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "conformance": ("sfnsim.conformance.cli", "conformance_command",
                     "Measure fidelity on an AWS-recorded corpus of executions."),
+    "walk": ("sfnsim.walk.command", "walk_command",
+             "Narrate a run state by state: every data-flow stage, for learning."),
 }
 
 
@@ -263,8 +265,12 @@ def parse_start_time(value: str | None) -> Any:
 
 
 def write_json_file(path: Path, data: Any, what: str) -> None:
+    _write_text_file(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", what)
+
+
+def _write_text_file(path: Path, text: str, what: str) -> None:
     try:
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageProblem(f"{what} {path}: cannot write it: {exc.strerror or exc}") from None
 
@@ -299,10 +305,12 @@ _HANDLER_HINT = ("From the command line, give handlers with --handlers MODULE:AT
 @click.option("--start-time", metavar="ISO-8601", help="When the execution starts on the virtual clock.")
 @click.option("--history-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the history as `aws stepfunctions get-execution-history` prints it.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML report of the run (graph, timeline, data flow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (status, output, path, steps, history).")
 def run(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
         mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
-        history_out: Path | None, as_json: bool) -> None:
+        history_out: Path | None, report: Path | None, as_json: bool) -> None:
     """Run the state machine in DEFINITION and show the path it took.
 
     The input comes from --input, --input-file, or stdin when it is piped (default {}).
@@ -318,12 +326,16 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
 
     try:
         execution = machine.run(execution_input, handlers=handlers, seed=seed, start_time=moment,
-                                mock_config=mock_config, test_case=test_case)
+                                mock_config=mock_config, test_case=test_case, inspect=report is not None)
     except HandlerError as exc:
         hint = f"\n{_HANDLER_HINT}" if "has no handler" in str(exc) else ""
         raise UsageProblem(f"{exc}{hint}") from None
     if history_out is not None:
         write_json_file(history_out, execution.to_aws_history(), "--history-out")
+    if report is not None:
+        from sfnsim.walk.html import render_report
+
+        _write_text_file(report, render_report(execution, title=machine.name), "--report")
     if as_json:
         from sfnsim.render.data import execution_json
 

@@ -1,0 +1,88 @@
+"""The walkthrough as terminal text: one chunk per stop, so ``--step`` can pause between them."""
+
+from __future__ import annotations
+
+import textwrap
+
+from sfnsim.walk.details import MISSING
+from sfnsim.walk.story import Heading, Item, Same, Text, Value, pretty, tell, tell_ending, tell_opening
+from sfnsim.walk.walkthrough import Walkthrough
+
+LABEL_WIDTH = 22
+MAX_VALUE_LINES = 40  # longer payloads are cut in the terminal (Markdown and HTML show them whole)
+_PARTS = {"state": "", "enter": " (entering)", "leave": " (done)"}
+
+
+def narrate_chunks(walkthrough: Walkthrough, *, state: str | None = None, width: int = 100) -> list[str]:
+    """The opening, one chunk per state (or Map/Parallel entry and return), and the ending."""
+    chunks = [_render(tell_opening(walkthrough), 0, width, title=_title(walkthrough))]
+    for block in walkthrough.blocks(state):
+        chunks.append(_render(tell(block), len(block.step.trail) // 2, width))
+    chunks.append("\n" + _render(tell_ending(walkthrough), 0, width))
+    return chunks
+
+
+def narrate(walkthrough: Walkthrough, *, state: str | None = None, width: int = 100) -> str:
+    return "\n".join(narrate_chunks(walkthrough, state=state, width=width))
+
+
+def _title(walkthrough: Walkthrough) -> str:
+    return f"Walkthrough of {walkthrough.machine_name} (virtual time starts {walkthrough.started_at.isoformat()})"
+
+
+def _render(items: list[Item], depth: int, width: int, title: str | None = None) -> str:
+    indent = "  " * depth
+    lines: list[str] = [title, "=" * min(len(title), width)] if title else []
+    for item in items:
+        lines.extend(indent + line if line else "" for line in _item_lines(item, max(width - len(indent), 40)))
+    return "\n".join(lines) + "\n"
+
+
+def _item_lines(item: Item, width: int) -> list[str]:
+    if isinstance(item, Heading):
+        return _heading_lines(item, width)
+    if isinstance(item, Text):
+        first, rest = ("    • ", "      ") if item.bullet else ("  ", "  ")
+        return textwrap.wrap(plain(item), width - 2, initial_indent=first, subsequent_indent=rest) or [""]
+    if isinstance(item, Same):
+        return [f"  {item.label:<{LABEL_WIDTH}}= {plain(Text(item.reason))}"]
+    return _value_lines(item, width)
+
+
+def plain(text: Text) -> str:
+    """Prose for a terminal: code stays in backquotes."""
+    return "".join(f"`{part}`" if is_code else part for part, is_code in text.segments())
+
+
+def _heading_lines(heading: Heading, width: int) -> list[str]:
+    left = f"── {heading.number}. {heading.name} · {heading.state_type}{_PARTS[heading.part]} "
+    right = f" {heading.when}"
+    lines = ["", left + "─" * max(3, width - len(left) - len(right)) + right]
+    if heading.trail:
+        lines.append("  in " + " › ".join(heading.trail))
+    return lines
+
+
+def _value_lines(item: Value, width: int) -> list[str]:
+    pad = " " * (2 + LABEL_WIDTH)
+    room = width - len(pad)
+    lines: list[str] = []
+    first = f"  {item.label:<{LABEL_WIDTH}}"
+    if item.field and item.expression == item.value:  # a fixed value, such as a Pass state's Result
+        first = f"{first}{item.field}: "
+    elif item.field and item.expression is not MISSING:
+        expression = _cut(pretty(item.expression, room - len(item.field) - 2).splitlines())
+        lines.append(f"{first}{item.field}: {expression[0]}")
+        lines.extend(pad + " " * (len(item.field) + 2) + line for line in expression[1:])
+        first = pad[:-2] + "→ "
+    body = _cut(pretty(item.value, room).splitlines())
+    lines.append(first + body[0])
+    lines.extend(pad + line for line in body[1:])
+    return lines
+
+
+def _cut(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_VALUE_LINES:
+        return lines
+    hidden = len(lines) - MAX_VALUE_LINES + 1
+    return [*lines[: MAX_VALUE_LINES - 1], f"… ({hidden} more lines; --markdown or --html shows them all)"]
