@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -375,3 +376,17 @@ def test_docs_cover_every_command() -> None:
     docs = (ROOT / "docs" / "cli.md").read_text()
     for command in main.list_commands(None):  # type: ignore[arg-type]
         assert f"sfnsim {command}" in docs, command
+
+
+def test_run_report_writes_a_self_contained_html_page(tmp_path: Path) -> None:
+    report = tmp_path / "run.html"
+    machine = tmp_path / "m.asl.json"
+    machine.write_text(json.dumps({"StartAt": "Tag", "States": {
+        "Tag": {"Type": "Pass", "Result": "<script>alert(1)</script>", "ResultPath": "$.tag", "End": True}}}))
+    result = CliRunner().invoke(sfnsim.cli.main, ["run", str(machine), "--input", "{}", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert "Tag" in page and "afterResultPath" in page
+    assert "<script>alert(1)</script>" not in page  # payload text is escaped
+    # Nothing is fetched: no scripts, styles or images from elsewhere (the SVG namespace is only a name).
+    assert not re.search(r'(src|href)="https?://', page)
