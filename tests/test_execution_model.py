@@ -222,3 +222,21 @@ def test_stop_aborts_a_running_execution():
     ex = machine(CALLBACK).start({}, handlers={"T": lambda p: PENDING})
     ex.stop("Operator", "manual stop")
     assert ex.status == "ABORTED" and ex.history[-1]["type"] == "ExecutionAborted"
+
+
+def test_each_attempt_sees_the_virtual_time_it_was_scheduled_at_and_real_time_returns():
+    seen: list[datetime] = []
+
+    def stamp(_event):
+        seen.append(datetime.now(timezone.utc))
+        if len(seen) < 2:
+            raise TaskFailed("Transient", "once")
+        return "ok"
+
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    sm = machine({"T": {"Type": "Task", "Resource": LAMBDA, "End": True,
+                        "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 30}]}})
+    ex = sm.run({}, handlers={"work": stamp}, start_time=start)
+    assert ex.status == "SUCCEEDED"
+    assert seen == [start, start + timedelta(seconds=30)]
+    assert datetime.now(timezone.utc).year < 2030  # the test's own code is back on real time

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sfnsim.engine.compiler import CompiledMachine, compile_machine
-from sfnsim.engine.execution import ExecutionOptions, ExecutionRunner
+from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionOptions, ExecutionRunner
 from sfnsim.history.events import to_aws_events
+from sfnsim.history.trace import ExecutionAssertions
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 
 
@@ -53,7 +54,8 @@ class StateMachine:
               start_time: datetime | None = None, name: str | None = None,
               s3_objects: Mapping[tuple[str, str], str] | None = None,
               mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
-              test_case: str | None = None, inspect: bool = False) -> "Execution":
+              test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
+              region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``handlers`` maps a state name, a resource ARN or a Lambda function name to a callable or
@@ -61,7 +63,7 @@ class StateMachine:
         ``inspect=True`` records every state's data-flow stages (``Execution.inspection``).
         """
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
-                                   inspect=inspect)
+                                   inspect=inspect, role_arn=role_arn, region=region, account=account)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
@@ -72,7 +74,8 @@ class StateMachine:
             start_time: datetime | None = None, name: str | None = None,
             s3_objects: Mapping[tuple[str, str], str] | None = None,
             mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
-            test_case: str | None = None, inspect: bool = False) -> "Execution":
+            test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
+            region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> "Execution":
         """Run an execution to its end and return it.
 
         Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
@@ -80,7 +83,7 @@ class StateMachine:
         """
         execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
                                s3_objects=s3_objects, mock_config=mock_config, test_case=test_case,
-                               inspect=inspect)
+                               inspect=inspect, role_arn=role_arn, region=region, account=account)
         execution._runner.finish()
         return execution
 
@@ -93,7 +96,7 @@ def machine_name_from_path(path: Path) -> str:
     return path.name.split(".", 1)[0] or "StateMachine"
 
 
-class Execution:
+class Execution(ExecutionAssertions):
     """The outcome of one run, and AWS-shaped views over its history."""
 
     def __init__(self, machine: StateMachine, runner: ExecutionRunner) -> None:

@@ -41,6 +41,7 @@ class _Step:
     respond: Respond
     times: int
     label: str  # how the step was written, for repr()
+    runs_user_code: bool = False  # a wrapped handler may read the clock; canned answers never do
 
 
 class Mock:
@@ -50,6 +51,8 @@ class Mock:
         if not steps:
             raise HandlerError("a mock needs at least one step, e.g. mock.returns(value)")
         self._steps = tuple(steps)
+        # The engine freezes the clock at virtual time only around calls that may read it.
+        self.reads_clock = any(step.runs_user_code for step in self._steps)
         self.calls: list[Any] = []
         """The input of each call (for ``lambda:invoke``: the function's event, i.e. ``Payload``)."""
 
@@ -203,7 +206,7 @@ def _handler_step(handler: Any, times: int) -> _Step:
     times = _check_times(times)
     name = getattr(handler, "__name__", type(handler).__name__)
     return _Step(lambda payload, context: call_handler(handler, payload, context), times,
-                 _call_label("wraps", [name], times))
+                 _call_label("wraps", [name], times), runs_user_code=True)
 
 
 def _steps_of(answer: Any, where: str) -> tuple[_Step, ...]:

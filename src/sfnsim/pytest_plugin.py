@@ -1,34 +1,116 @@
-"""pytest plugin (registered through the ``pytest11`` entry point): the ``sfn`` fixture."""
+"""pytest plugin, registered through the ``pytest11`` entry point: installing sfnsim is enough.
+
+    def test_daily_load(sfn):
+        sm = sfn.load("../statemachine/daily_etl.asl.json")
+        ex = sm.run({"run_date": "2024-06-01"}, handlers={"Extract": extract.handler})
+        ex.assert_succeeded()
+
+* the ``sfn`` fixture loads state machines (and finds other files) relative to the test file,
+  then to the rootdir;
+* failures read as plain text: the executions' assertion helpers hide their own frames, and a
+  ``SfnSimError`` raised while running (a missing handler, a broken mock) is reported from the
+  test's line, without sfnsim's internals (``--full-trace`` shows them).
+
+Nothing is kept between tests: each test gets its own fixture, machines and executions.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Iterator
 
 import pytest
 
+import sfnsim
 from sfnsim.api import StateMachine
+from sfnsim.errors import SfnSimError
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(sfnsim.__file__)) + os.sep
 
 
 class SfnFixture:
-    """Loads state machines relative to the requesting test file, then the rootdir."""
+    """Loads state machines for one test; relative paths are tried next to the test file, then at
+    the rootdir."""
 
     def __init__(self, test_path: Path, rootdir: Path) -> None:
-        self._bases = [test_path.parent, rootdir]
+        self.test_path = test_path
+        self._bases = list(dict.fromkeys([test_path.parent, rootdir]))
 
-    def load(self, source: Any, *, name: str | None = None) -> StateMachine:
-        if isinstance(source, dict):
-            return StateMachine.from_dict(source, name=name or "StateMachine")
-        path = Path(source)
-        if not path.is_absolute():
-            for base in self._bases:
-                if (base / path).exists():
-                    path = base / path
-                    break
-        return StateMachine.from_file(path, name=name)
+    def path(self, relative: str | os.PathLike[str]) -> Path:
+        """The file ``relative`` names, e.g. a MockConfigFile: ``mock_config=sfn.path("MockConfigFile.json")``."""
+        __tracebackhide__ = True
+        return self._find(relative, "sfn.path")
+
+    def load(self, source: dict[str, Any] | str | os.PathLike[str], *, name: str | None = None) -> StateMachine:
+        """A state machine from a definition dict, or from a JSON/YAML file (ASL, or a CloudFormation/SAM
+        template holding one state machine).
+
+        A str is a file path here (to load definition *text*, use ``StateMachine.from_json``).
+        ``name`` sets the machine name in ARNs (default: the file name without its extensions).
+        """
+        __tracebackhide__ = True
+        if not isinstance(source, (dict, str, os.PathLike)):
+            pytest.fail(f"sfn.load(...) takes a definition dict or a file path, got {type(source).__name__}",
+                        pytrace=False)
+        try:
+            if isinstance(source, dict):
+                return StateMachine.from_dict(source, name=name or "StateMachine")
+            return StateMachine.from_file(self._find(source, "sfn.load"), name=name)
+        except SfnSimError as error:
+            problem = str(error)
+        # Outside the except block, so the report shows the message alone, not the exception chain.
+        pytest.fail(f"sfn.load({_shown(source)}): {problem}", pytrace=False)
+
+    def _find(self, relative: str | os.PathLike[str], caller: str) -> Path:
+        __tracebackhide__ = True
+        path = Path(relative)
+        candidates = [path] if path.is_absolute() else [base / path for base in self._bases]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        tried = "\n".join(f"  {candidate}" for candidate in candidates)
+        pytest.fail(f"{caller}({str(relative)!r}): no such file; looked for:\n{tried}", pytrace=False)
+
+    def __repr__(self) -> str:
+        return f"<sfn fixture for {self.test_path.name}>"
 
 
 @pytest.fixture
 def sfn(request: pytest.FixtureRequest) -> SfnFixture:
-    """Load and run state machines in a test: ``sfn.load("etl.asl.json").run({...})``."""
-    return SfnFixture(Path(str(request.node.fspath)), Path(str(request.config.rootpath)))
+    """Load and run state machines in a test: ``sfn.load("etl.asl.json").run({...}).assert_succeeded()``."""
+    return SfnFixture(Path(str(request.node.path)), Path(str(request.config.rootpath)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """An SfnSimError is a message for the test's author: report it from the test's own frames."""
+    excinfo = call.excinfo
+    if excinfo is not None and isinstance(excinfo.value, SfnSimError) and not item.config.getoption("fulltrace"):
+        trimmed = _without_package_frames(excinfo.value.__traceback__)
+        if trimmed is not None:
+            # pytest re-reads the frame chain when it cuts the traceback at the test function, so
+            # the chain itself is rebuilt without sfnsim's frames (a filtered Traceback would not last).
+            call.excinfo = pytest.ExceptionInfo.from_exc_info(
+                (type(excinfo.value), excinfo.value.with_traceback(trimmed), trimmed))
+    yield
+
+
+def _without_package_frames(tb: TracebackType | None) -> TracebackType | None:
+    kept = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for entry in reversed(kept):
+        chain = TracebackType(chain, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return chain
+
+
+def _shown(source: Any) -> str:
+    return "{...}" if isinstance(source, dict) else repr(str(source))
+
+
+__all__ = ["SfnFixture", "sfn"]

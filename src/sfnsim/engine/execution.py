@@ -17,6 +17,7 @@ from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
 from sfnsim.errors import InputError, SfnSimError, StatesError
 from sfnsim.history.events import HistoryRecorder
 from sfnsim.tasks.dispatch import TaskDispatcher
+from sfnsim.tasks.virtual_time import clock_scope
 
 DEFAULT_START_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ACCOUNT = "123456789012"
@@ -92,7 +93,8 @@ class ExecutionRunner:
         if self.status != RUNNING:
             return
         try:
-            self.scheduler.run(quiesce=quiesce, until=until)
+            with clock_scope():  # the handler calls of one stretch of work share one freezegun start
+                self.scheduler.run(quiesce=quiesce, until=until)
         except ExecutionDeadline:
             self.scheduler.cancel_all()
             # describe-execution reports no error for a timed-out execution.

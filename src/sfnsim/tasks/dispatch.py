@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
 from sfnsim.tasks.outcomes import TaskResponse
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_name
+from sfnsim.tasks.virtual_time import frozen_at
 
 if TYPE_CHECKING:
     from sfnsim.tasks.mock_config import MockedTestCase
@@ -37,6 +38,7 @@ class TaskContext:
     task_token: str | None
     execution_arn: str
     entered_time: str
+    invoked_time: str = ""  # when this attempt was scheduled (later than entered_time on a retry)
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,10 @@ class TaskDispatcher:
         sfnsim's own errors (a mock set up wrongly, a MockConfigFile without a response for this
         invocation) are the exception: they are the test's mistake, not the task's, and go to the caller.
         """
+        moment = (context.invoked_time or context.entered_time) if getattr(handler, "reads_clock", True) else None
         try:
-            answer = call_handler(handler, payload, context)
+            with frozen_at(moment):  # handler code sees the virtual clock, as a Lambda sees its invocation time
+                answer = call_handler(handler, payload, context)
         except SfnSimError:
             raise
         except StatesError as failure:  # TaskFailed and friends: exact names

@@ -154,6 +154,7 @@ class MockedTestCase:
             def handler(payload: Any) -> TaskResponse:
                 return self.answer(state_name)
 
+            handler.reads_clock = False  # type: ignore[attr-defined]  # canned answers: no clock to freeze
             self._handlers[state_name] = handler
         return handler
 

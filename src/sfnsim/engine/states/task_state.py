@@ -51,7 +51,7 @@ class TaskState(StateExecutor):
 
         handler = visit.run.tasks.find(self.name, self.resource, payload)
         context = TaskContext(self.name, self.resource.arn, number, visit.task_token,
-                              visit.run.info.execution_arn, visit.entered_time)
+                              visit.run.info.execution_arn, visit.entered_time, visit.run.now_iso())
         call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
 
         if call.value is PENDING and call.error is None:
