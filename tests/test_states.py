@@ -199,3 +199,16 @@ def test_task_failed_exception_sets_exact_error_name():
         {}, handlers={"T": handler})
     assert (ex.error, ex.cause) == ("Lambda.ServiceException", "Rate exceeded")
     assert [e["type"] for e in ex.history][-2:] == ["TaskFailed", "ExecutionFailed"]
+
+
+def test_api_gateway_headers_must_be_lists_of_strings_as_aws_checks():
+    # Recorded on AWS (conformance corpus): refused before the task is scheduled.
+    sm = machine({"ApiGatewayInvoke": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke", "End": True,
+                                       "Parameters": {"ApiEndpoint": "x", "Method": "GET", "Headers.$": "$.h"}}})
+    refused = sm.run({"h": {"custom_header": "singleStringHeader"}}, handlers={"ApiGatewayInvoke": lambda p: {}})
+    assert refused.error == "States.Runtime"
+    assert refused.cause.endswith("could not be used to start the Task: "
+                                  "[The value of the field 'Headers' has an invalid format]")
+    assert "TaskScheduled" not in [e["type"] for e in refused.history]
+    accepted = sm.run({"h": {"custom_header": ["a"]}}, handlers={"ApiGatewayInvoke": lambda p: {"ok": 1}})
+    assert accepted.status == "SUCCEEDED"

@@ -114,6 +114,7 @@ class TaskReplay:
         def handler(payload: Any, ctx: Any = None) -> TaskResponse:
             return self.answer(state_name, payload, getattr(ctx, "attempt", None))
 
+        handler.reads_clock = False  # type: ignore[attr-defined]  # recorded answers: no clock to freeze
         handler.__name__ = f"replay_{state_name}"
         return handler
 

@@ -59,3 +59,28 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value, separators=(",", ":"))
+
+
+# What AWS checks in an integration's parameters before it schedules the task. A failure is a
+# States.Runtime error and no TaskScheduled event is recorded.
+def _headers_are_lists_of_strings(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(v, list) and all(isinstance(item, str) for item in v) for v in value.values()
+    )
+
+
+_REQUEST_CHECKS: dict[tuple[str, str], list[tuple[str, Any]]] = {
+    ("apigateway", "invoke"): [("Headers", _headers_are_lists_of_strings)],
+}
+
+
+def check_request(resource: Resource, parameters: Any) -> str | None:
+    """AWS's reason for refusing ``parameters`` before starting the task, or None if they pass."""
+    checks = _REQUEST_CHECKS.get((resource.resource_type, resource.action))
+    if not checks or not isinstance(parameters, dict):
+        return None
+    invalid = [field for field, valid in checks if field in parameters and not valid(parameters[field])]
+    if not invalid:
+        return None
+    reasons = ", ".join(f"The value of the field '{field}' has an invalid format" for field in invalid)
+    return f"The Parameters '{_json(parameters)}' could not be used to start the Task: [{reasons}]"

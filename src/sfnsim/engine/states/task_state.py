@@ -20,7 +20,7 @@ from sfnsim.errors import HandlerError, StatesError, runtime_error
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
 from sfnsim.tasks.outcomes import PENDING
 from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, SYNC, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
-from sfnsim.tasks.shapes import shape_result
+from sfnsim.tasks.shapes import check_request, shape_result
 
 
 
@@ -46,6 +46,9 @@ class TaskState(StateExecutor):
         timeout = self.timeout(visit)
         heartbeat = self.heartbeat(visit)
         events = _EVENTS[self.resource.kind]
+        refusal = check_request(self.resource, payload)
+        if refusal is not None:
+            raise runtime_error(refusal)
         self._record_scheduled(visit, payload, timeout, heartbeat)
         visit.record(*events.started(self.resource))
 
