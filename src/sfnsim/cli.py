@@ -438,7 +438,8 @@ def _validation_summary(results: list[tuple[str, list[Any] | None, str | None]])
               help="Highlight the path taken in this history (AWS format, e.g. from `sfnsim run --history-out`).")
 def graph(definition: Path, fmt: str, history_path: Path | None) -> None:
     """Draw the state machine in DEFINITION; Parallel and Map contents are nested subgraphs."""
-    from sfnsim.history.replay import read_history, step_tree
+    from sfnsim.history.replay import read_history
+    from sfnsim.history.steps import step_tree
     from sfnsim.render.graph import render_graph
 
     raw, name = load_definition_file(definition)

@@ -46,7 +46,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Union
 
 from sfnsim.dataflow.jsontypes import json_type_name
 from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path

@@ -21,7 +21,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sfnsim.history.replay import Attempt, Step, StepTree, details_of, step_tree
+from sfnsim.history.steps import Attempt, Step, StepTree, details_of, step_tree
 
 if TYPE_CHECKING:
     from sfnsim.api import StateMachine

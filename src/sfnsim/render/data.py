@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sfnsim.history.replay import Step, StepTree, step_tree
+from sfnsim.history.steps import Step, StepTree, step_tree
 
 
 def step_status(step: Step) -> str:

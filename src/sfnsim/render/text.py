@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.text import Text
 
 from sfnsim.errors import Problem
-from sfnsim.history.replay import ReplayResult, Step, StepTree, details_of, step_tree
+from sfnsim.history.replay import ReplayResult
+from sfnsim.history.steps import Step, StepTree, details_of, step_tree
 from sfnsim.render.data import next_state, seconds_since, step_end, step_status
 
 STATUS_STYLES = {
