@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
@@ -93,7 +95,7 @@ class ExecutionRunner:
         if self.status != RUNNING:
             return
         try:
-            with clock_scope():  # the handler calls of one stretch of work share one freezegun start
+            with clock_scope(), _fewer_collections():
                 self.scheduler.run(quiesce=quiesce, until=until)
         except ExecutionDeadline:
             self.scheduler.cancel_all()
@@ -155,6 +157,22 @@ class ExecutionRunner:
         self.status, self.error, self.cause = status, error, cause
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         self.history.add(event_type, self.run.last_event_id, details)
+
+
+@contextmanager
+def _fewer_collections(gen0: int = 50_000) -> Iterator[None]:
+    """Run with a larger first-generation GC threshold, then restore the caller's settings.
+
+    A run allocates many short-lived dicts (events, payloads); the default threshold (700) makes
+    the cyclic collector run every few states and costs about a third of the run time.
+    """
+    thresholds = gc.get_threshold()
+    if thresholds[0] and thresholds[0] < gen0:
+        gc.set_threshold(gen0, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 class InvalidToken(SfnSimError):
