@@ -60,6 +60,11 @@ class TaskDispatcher:
         self.handlers = _checked_handlers(handlers)
         self.mock_case = mock_case
 
+    @property
+    def user_packages(self) -> frozenset[str]:
+        """Top-level packages of the registered handlers."""
+        return frozenset(p for handler in self.handlers.values() for p in package_of(handler))
+
     @classmethod
     def create(cls, handlers: Mapping[str, Handler] | None = None, *, mock_config: Any = None,
                test_case: str | None = None, machine_name: str = "StateMachine") -> "TaskDispatcher":
@@ -123,15 +128,16 @@ class TaskDispatcher:
         invocation) are the exception: they are the test's mistake, not the task's, and go to the caller.
         """
         moment = (context.invoked_time or context.entered_time) if getattr(handler, "reads_clock", True) else None
-        try:
-            with frozen_at(moment):  # handler code sees the virtual clock, as a Lambda sees its invocation time
+        # Freezing sits outside the try: a failure there is sfnsim's, not the handler's.
+        with frozen_at(moment, keep=package_of(handler)):  # handler code sees the virtual clock
+            try:
                 answer = call_handler(handler, payload, context)
-        except SfnSimError:
-            raise
-        except StatesError as failure:  # TaskFailed and friends: exact names
-            return TaskCall(error=failure.error, cause=failure.cause)
-        except Exception as exc:  # the handler's own bug or deliberate raise: AWS names it by type
-            return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource))
+            except SfnSimError:
+                raise
+            except StatesError as failure:  # TaskFailed and friends: exact names
+                return TaskCall(error=failure.error, cause=failure.cause)
+            except Exception as exc:  # the handler's own bug or deliberate raise: AWS names it by type
+                return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource))
         if isinstance(answer, TaskResponse):
             return _task_call(answer, context)
         return TaskCall(value=answer)
@@ -140,6 +146,12 @@ class TaskDispatcher:
     def _wants_context(handler: Handler) -> bool:
         """Kept for subclasses (history.replay): see ``call_handler``."""
         return _positional_arity(handler) >= 2
+
+
+def package_of(handler: Any) -> tuple[str, ...]:
+    """The top-level package a handler's code lives in (its clock is frozen even if installed)."""
+    module = getattr(handler, "__module__", None) or getattr(type(handler), "__module__", None)
+    return (module.split(".", 1)[0],) if isinstance(module, str) and not module.startswith("sfnsim") else ()
 
 
 def call_handler(handler: Handler, payload: Any, context: Any) -> Any:

@@ -22,29 +22,36 @@ asyncio keeps real time (``real_asyncio``) so a handler that runs an event loop 
 
 from __future__ import annotations
 
+import os
+import sys
+import sysconfig
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 
 class _Scope:
-    __slots__ = ("base",)
+    __slots__ = ("base", "keep")
 
-    def __init__(self) -> None:
+    def __init__(self, keep: frozenset[str]) -> None:
         self.base: Any = None  # the freezegun freezer started by the scope's first handler call
+        self.keep = keep
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("sfnsim_clock_scope", default=None)
 
 
 @contextmanager
-def clock_scope() -> Iterator[None]:
-    """Let the handler calls made inside share one freezegun start (see the module docstring)."""
+def clock_scope(keep: Iterable[str] = ()) -> Iterator[None]:
+    """Let the handler calls made inside share one freezegun start (see the module docstring).
+
+    ``keep``: top-level packages of the handlers, patched even when installed in site-packages.
+    """
     if _SCOPE.get() is not None:  # already inside a scope: the outer one does the work
         yield
         return
-    scope = _Scope()
+    scope = _Scope(frozenset(keep))
     token = _SCOPE.set(scope)
     try:
         yield
@@ -55,7 +62,7 @@ def clock_scope() -> Iterator[None]:
 
 
 @contextmanager
-def frozen_at(moment: datetime | str | None) -> Iterator[None]:
+def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterator[None]:
     """Freeze the clock Python code reads at ``moment`` for the duration of the ``with`` block.
 
     ``moment`` is an aware datetime (naive means UTC), AWS timestamp text such as
@@ -66,17 +73,58 @@ def frozen_at(moment: datetime | str | None) -> Iterator[None]:
         return
     from freezegun import freeze_time  # imported on first use: it costs tens of milliseconds
 
-    at = as_utc(moment)
     scope = _SCOPE.get()
-    if scope is not None and scope.base is None:
-        scope.base = freeze_time(at, real_asyncio=True)
+    if scope is None:  # a scope of its own, so the expensive start skips library modules
+        with clock_scope(keep), frozen_at(moment):
+            yield
+        return
+    at = as_utc(moment)
+    if scope.base is None:
+        # freezegun's ignore list does two things: the scan skips those modules, and calls made from
+        # them see real time. The base freezer wants both; the one around the call ignores nothing,
+        # so a handler sees the virtual clock whatever library it calls through.
+        scope.base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
         scope.base.start()
-    freezer = freeze_time(at, real_asyncio=True)
+    freezer = freeze_time(at, real_asyncio=True, ignore=[])  # nested: no scan, so no cost
     freezer.start()
     try:
         yield
     finally:
         freezer.stop()
+
+
+def library_modules(keep: frozenset[str] = frozenset()) -> list[str]:
+    """Names of loaded modules from the standard library and site-packages, for freezegun to skip.
+
+    Starting freezegun looks through every loaded module for ``from datetime import datetime``-style
+    names; skipping library code (the ``datetime``/``time`` modules themselves are always patched)
+    makes that a scan of your own modules only. freezegun matches by prefix, so a name that is also
+    the prefix of one of your modules is left out. ``keep`` names top-level packages to scan anyway.
+    """
+    key = (len(sys.modules), keep)
+    cached = _LIBRARY_CACHE.get(key)
+    if cached is None:
+        library, user = [], []
+        roots = _library_roots()
+        for name, module in list(sys.modules.items()):
+            location = getattr(module, "__file__", None)
+            is_library = name.split(".", 1)[0] not in keep and (
+                location is None or os.path.abspath(location).startswith(roots) or name.startswith("sfnsim")
+            )
+            (library if is_library else user).append(name)
+        cached = tuple(n for n in library if not any(u.startswith(n) for u in user))
+        _LIBRARY_CACHE.clear()
+        _LIBRARY_CACHE[key] = cached
+    return list(cached)  # freezegun extends it
+
+
+_LIBRARY_CACHE: dict[tuple[int, frozenset[str]], tuple[str, ...]] = {}
+
+
+def _library_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = {os.path.abspath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return tuple(sorted(roots))
 
 
 def as_utc(moment: datetime | str) -> datetime:
