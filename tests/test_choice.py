@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import CASES, conformance_cases_for_collection, shared_path
 
 from sfnsim.dataflow.choice import ChoiceRuleError, compile_choice_rule, parse_timestamp
 from sfnsim.dataflow.jsonpath import compile_path, compile_reference_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CASES_FILE = SHARED / "conformance" / "cases.jsonl"
-
-
-def _corpus_missing() -> None:
-    reason = f"AWS-recorded corpus not found at {CASES_FILE}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def matches(rule: dict[str, Any], data: Any, variables: dict[str, Any] | None = None) -> bool:
@@ -305,13 +293,9 @@ _SIMPLE_STATES = {"Pass", "Choice", "Succeed", "Fail"}
 
 @lru_cache(maxsize=1)
 def _choice_cases() -> list[dict[str, Any]]:
-    if not CASES_FILE.exists():
-        return []
-    with CASES_FILE.open(encoding="utf-8") as fh:
-        cases = [json.loads(line) for line in fh if line.strip()]
     return [
         c
-        for c in cases
+        for c in conformance_cases_for_collection()
         if any(f.startswith("Choice:") or f == "state:Choice" for f in c["features"])
         and {s.get("Type") for s in c["definition"]["States"].values()} <= _SIMPLE_STATES
     ]
@@ -379,7 +363,7 @@ def _assert_outcome(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", _params(jsonpath_only=True))
 def test_recorded_choice_cases(case: dict[str, Any] | None) -> None:
     if case is None:
-        _corpus_missing()
+        shared_path(*CASES)  # the corpus is missing: skip, or fail on CI
     _assert_outcome(_run_simple_machine(case["definition"], case["input"]), case["expected"])
 
 
@@ -395,7 +379,7 @@ def _state_machine_class() -> Any:
 def test_recorded_choice_cases_end_to_end(case: dict[str, Any] | None) -> None:
     state_machine = _state_machine_class()
     if case is None:
-        _corpus_missing()
+        shared_path(*CASES)  # the corpus is missing: skip, or fail on CI
     execution = state_machine.from_dict(case["definition"]).run(case["input"])
     actual = {"status": execution.status, "output": execution.output, "error": execution.error}
     _assert_outcome(actual, case["expected"])

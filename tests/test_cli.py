@@ -8,7 +8,6 @@ context object's formats) applied to the fixtures, and from AWS-recorded validat
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from corpus import jsonl_records
 
 import sfnsim.cli
 from sfnsim.cli import main
@@ -28,17 +28,6 @@ FIXTURES = ROOT / "fixtures" / "cli"
 ORDERS = FIXTURES / "orders.asl.json"
 HANDLERS = f"{FIXTURES / 'order_handlers.py'}:HANDLERS"
 ORDER = json.loads((FIXTURES / "order.json").read_text())
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def shared_file(*parts: str) -> Path:
-    """A file under ../shared; skipped when absent, except on CI where that is an error."""
-    path = SHARED.joinpath(*parts)
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared corpus missing at {path} (CI=true)")
-        pytest.skip(f"shared corpus not available at {path}")
-    return path
 
 
 def invoke(*arguments: Any, input: str | None = None) -> Result:
@@ -288,7 +277,7 @@ def test_validate_json_and_exit_codes(tmp_path: Path) -> None:
 
 
 def _aws_verdicts() -> list[dict]:
-    rows = [json.loads(line) for line in shared_file("corpora", "validation.jsonl").read_text().splitlines() if line]
+    rows = list(jsonl_records("corpora", "validation.jsonl"))
     return [r for r in rows if r["verdict_source"].startswith("AWS response recorded") and r["definition"] is not None]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import warnings
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from corpus import CASES, conformance_case, shared_path
 
 from sfnsim.conformance import runner
 from sfnsim.conformance.cases import CorpusError, load_cases, select_cases
@@ -29,27 +29,11 @@ from sfnsim.conformance.report import ALL, Report
 from sfnsim.errors import DefinitionError, Problem, UnsupportedFeatureError
 from sfnsim.tasks.outcomes import TaskResponse
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def corpus_path() -> Path:
-    """The public corpus; skipped when ../shared is absent, except on CI where that is an error."""
-    path = SHARED / "conformance" / "cases.jsonl"
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"conformance corpus missing at {path} (CI=true)")
-        pytest.skip(f"conformance corpus not available at {path}")
-    return path
-
 
 @pytest.fixture(scope="module")
 def corpus() -> list[dict]:
-    return load_cases(corpus_path())
-
-
-def corpus_case(corpus: list[dict], id_part: str) -> dict:
-    [case] = [c for c in corpus if id_part in c["id"]]
-    return case
+    """The public corpus as the runner reads it (through load_cases)."""
+    return load_cases(shared_path(*CASES))
 
 
 # ---------------------------------------------------------------- placeholders (README rule 4)
@@ -215,8 +199,8 @@ def test_a_case_that_could_not_run_fails_with_its_reason() -> None:
     assert result.reason == "unsupported: JSONata function $foo"
 
 
-def test_needs_service_cases_are_reported_failed_never_skipped(corpus: list[dict]) -> None:
-    case = corpus_case(corpus, "TestExpressSync::test_catch::")
+def test_needs_service_cases_are_reported_failed_never_skipped() -> None:
+    case = conformance_case("TestExpressSync::test_catch::")
     result = compare_case(case, runner.run_case(case))
     assert not result.passed
     assert result.reason == "needs-service: tasks_without_recorded_history"
@@ -247,8 +231,8 @@ def test_parallel_normalisation_reproduces_the_recording() -> None:
     assert [(e["id"], e["type"]) for e in normalised] == RECORDED_NESTED_PARALLEL
 
 
-def test_sorted_parallel_events_compare_as_a_multiset(corpus: list[dict]) -> None:
-    case = corpus_case(corpus, "test_parallel_state_nested::")
+def test_sorted_parallel_events_compare_as_a_multiset() -> None:
+    case = conformance_case("test_parallel_state_nested::")
     assert case["flags"]["events_parallel_normalised"]
     events = full_parallel_history()
     events[5], events[6] = events[6], events[5]  # branch events in another order
@@ -342,8 +326,8 @@ def test_callback_and_timeout_outcomes() -> None:
         "TestTaskLambda::test_no_such_function_catch",  # Lambda ARN: the runtime's spaced text
     ],
 )
-def test_a_replayed_json_cause_has_the_text_aws_reported(corpus: list[dict], id_part: str) -> None:
-    case = corpus_case(corpus, id_part)
+def test_a_replayed_json_cause_has_the_text_aws_reported(id_part: str) -> None:
+    case = conformance_case(id_part)
     [entry] = case["task_results"]
     output = case["expected"]["output"]
     caught = output.get("InputValue", output)["Cause"]  # what a Catch saw on AWS
@@ -567,7 +551,7 @@ def test_cli_writes_a_ratchet_that_check_accepts(cli: tuple[CliRunner, Path], tm
 # ---------------------------------------------------------------- the ratchet on the public corpus
 
 def test_public_corpus_pass_counts_never_drop(corpus: list[dict]) -> None:
-    report = Report(runner.run_cases(corpus), corpus=str(corpus_path()))
+    report = Report(runner.run_cases(corpus), corpus=str(shared_path(*CASES)))
     check = check_ratchet(report, load_ratchet(RATCHET_FILE))
     hint = ("regenerate with: sfnsim conformance ../shared/conformance/cases.jsonl "
             f"--write-ratchet {RATCHET_FILE.relative_to(Path(__file__).resolve().parents[1])}")

@@ -8,17 +8,12 @@
 from __future__ import annotations
 
 import collections
-import json
-import os
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
+from corpus import jsonl_records as records
 
 from sfnsim.asl import load_definition, parse_text, validate_definition
 from sfnsim.errors import DefinitionError
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Corpus definitions that AWS cannot have accepted as they are written; each one is checked to
 # still fail, so this list cannot hide a regression.
@@ -35,22 +30,6 @@ AWS_WOULD_REJECT = "AWS would reject"
 # Ratchet: the number of records whose verdict the validator reproduces, by verdict confidence.
 # Raise these when agreement improves; never lower them to make a change pass.
 AGREEMENT_FLOOR = {"aws-recorded": 15, "inferred": 106, "suite": 98}
-
-
-def shared_file(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared corpus is missing: {path}")
-        pytest.skip(f"the shared corpus is not available at {path}")
-    return path
-
-
-def records(*parts: str) -> Iterator[dict[str, Any]]:
-    with shared_file(*parts).open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
 
 
 def _problems(definition: Any, machine_type: str | None) -> list[str]:

@@ -5,7 +5,6 @@ AWS-recorded history)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from corpus import conformance_case
 
 from sfnsim import StateMachine
 from sfnsim.cli import main
@@ -24,17 +24,6 @@ from sfnsim.render.graph import build_graph, describe_rule, highlight, render_gr
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS = ROOT / "fixtures" / "cli" / "orders.asl.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def shared_file(*parts: str) -> Path:
-    """A file under ../shared; skipped when absent, except on CI where that is an error."""
-    path = SHARED.joinpath(*parts)
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared corpus missing at {path} (CI=true)")
-        pytest.skip(f"shared corpus not available at {path}")
-    return path
 
 
 def invoke(*arguments: Any) -> Result:
@@ -220,8 +209,7 @@ def _aws_history_file(case: dict, path: Path) -> Path:
 
 
 def test_an_aws_recorded_history_is_highlighted_through_the_cli(tmp_path: Path) -> None:
-    lines = shared_file("conformance", "cases.jsonl").read_text().splitlines()
-    [case] = [json.loads(x) for x in lines if "test_map_catch_error[MAP_CATCH_ERROR_OUTPUT]" in x]
+    case = conformance_case("test_map_catch_error[MAP_CATCH_ERROR_OUTPUT]")
     definition = tmp_path / "map.asl.json"
     definition.write_text(json.dumps(case["definition"]))
     history = _aws_history_file(case, tmp_path / "history.json")

@@ -7,13 +7,12 @@ Expected values come from the AWS page "Intrinsic functions for JSONPath states 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from corpus import conformance_case, conformance_cases
 
 from sfnsim.dataflow.intrinsics import (
     FUNCTIONS,
@@ -25,18 +24,7 @@ from sfnsim.dataflow.intrinsics import (
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CASES = SHARED / "conformance" / "cases.jsonl"
 UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def shared_file(path: Path) -> Path:
-    """A file under /work/shared; skipped when absent, except on CI where that is a failure."""
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus file missing: {path}")
-        pytest.skip(f"corpus file not available: {path}")
-    return path
 
 
 def run(text: str, data: Any = None, **scope: Any) -> Any:
@@ -395,11 +383,6 @@ def test_limits_are_inclusive() -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _cases() -> list[dict[str, Any]]:
-    with shared_file(CASES).open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
-
-
 def _intrinsic_values(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -412,7 +395,7 @@ def _intrinsic_values(node: Any) -> Iterator[str]:
 
 
 def test_every_intrinsic_call_in_the_corpus_compiles() -> None:
-    expressions = {text for case in _cases() for text in _intrinsic_values(case["definition"])}
+    expressions = {text for case in conformance_cases() for text in _intrinsic_values(case["definition"])}
     assert len(expressions) >= 30  # the public half has 32 distinct calls
     failures = {}
     for text in sorted(expressions):
@@ -441,7 +424,7 @@ def _single_pass_parameters(case: dict[str, Any]) -> dict[str, Any] | None:
 
 def _pass_cases() -> list[dict[str, Any]]:
     chosen = []
-    for case in _cases():
+    for case in conformance_cases():
         if case["expected"]["status"] != "SUCCEEDED" or "nondeterministic" in case["features"]:
             continue
         if not any(f.startswith("intrinsic:") for f in case["features"]) or "ContextObject" in case["features"]:
@@ -467,7 +450,7 @@ def test_single_pass_intrinsic_cases_give_the_recorded_output() -> None:
 
 def test_assign_from_every_intrinsic_gives_the_recorded_variables() -> None:
     # BASE_ASSIGN_FROM_INTRINSIC_FUNCTION: a Pass state whose Assign uses all of them on its Result.
-    (case,) = [c for c in _cases() if "BASE_ASSIGN_FROM_INTRINSIC_FUNCTION" in c["id"]]
+    case = conformance_case("BASE_ASSIGN_FROM_INTRINSIC_FUNCTION")
     state = case["definition"]["States"]["State0"]
     recorded = next(e for e in case["events"] if e["type"] == "PassStateExited")["stateExitedEventDetails"]
     scope = Scope(state["Result"])

@@ -7,15 +7,13 @@ functions), the JSONata / JavaScript specifications, or executions recorded agai
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from corpus import conformance_cases, conformance_cases_for_collection, jsonl_records
 
 from sfnsim.dataflow.jsonata import (
     UNDEFINED,
@@ -30,26 +28,6 @@ from sfnsim.errors import StatesError
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 STATE_PREFIX = re.compile(r"^An error occurred while executing the state '[^']+' \(entered at the event id #\d+\)\. ")
-
-
-def shared_dir() -> Path:
-    """/work/shared next to the repo; skip without it, except on CI where it must exist."""
-    path = Path(__file__).resolve().parents[2] / "shared"
-    if not path.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared corpus directory missing: {path}")
-        pytest.skip(f"shared corpus directory not found at {path}")
-    return path
-
-
-def load_jsonl(relative: str) -> list[dict[str, Any]]:
-    path = shared_dir() / relative
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus file missing: {path}")
-        pytest.skip(f"corpus file not found at {path}")
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def evaluate(text: str, input_: Any = None, variables: dict[str, Any] | None = None, seed: int = 1) -> Any:
@@ -99,7 +77,7 @@ def test_partition_matches_the_documented_array_partition_example() -> None:
 
 
 def partition_cases() -> Iterator[tuple[dict[str, Any], Any, Any]]:
-    for case in load_jsonl("conformance/cases.jsonl"):
+    for case in conformance_cases():
         if "JSONata:$partition" in case["features"] and case["expected"]["status"] == "SUCCEEDED":
             yield case["definition"], case["input"], case["expected"]["output"]
 
@@ -330,17 +308,8 @@ def failed_jsonata_cases(cases: list[dict[str, Any]]) -> list[Any]:
     return params
 
 
-def cases_at_collection() -> list[dict[str, Any]]:
-    """The corpus while collecting (where skipping is not possible); the coverage test below
-    reports a missing corpus."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "cases.jsonl"
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-@pytest.mark.parametrize("case", failed_jsonata_cases(cases_at_collection()))
+# Without the corpus this collects no case; the coverage test below reports the missing corpus.
+@pytest.mark.parametrize("case", failed_jsonata_cases(conformance_cases_for_collection()))
 def test_cause_texts_match_recorded_failures(case: dict[str, Any]) -> None:
     expected = case["expected"]
     state_name = re.match(r"An error occurred while executing the state '([^']+)'", expected["cause"]).group(1)
@@ -366,7 +335,7 @@ def test_cause_texts_match_recorded_failures(case: dict[str, Any]) -> None:
 
 
 def test_recorded_failures_cover_undefined_errors_and_types() -> None:
-    params = failed_jsonata_cases(load_jsonl("conformance/cases.jsonl"))
+    params = failed_jsonata_cases(conformance_cases())
     causes = " ".join(param.values[0]["expected"]["cause"] for param in params)
     for fragment in ("returned nothing (undefined)", "threw an error during evaluation", "unexpected result type"):
         assert fragment in causes
@@ -388,9 +357,9 @@ def corpus_expressions() -> set[str]:
             for item in value:
                 walk(item)
 
-    for case in load_jsonl("conformance/cases.jsonl"):
+    for case in conformance_cases():
         walk(case["definition"])
-    for record in load_jsonl("corpora/workflows.jsonl"):
+    for record in jsonl_records("corpora", "workflows.jsonl"):
         walk(record.get("definition"))
     return found
 

@@ -8,25 +8,16 @@ Expected values come from the AWS-recorded corpus (../shared/conformance) and fr
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import CASES, conformance_cases_for_collection, shared_path
 
 from sfnsim import StateMachine
 from sfnsim.conformance import compare_case, run_case
 from sfnsim.errors import UnsupportedFeatureError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CASES = SHARED / "conformance" / "cases.jsonl"
 MAP_FEATURES = ("field:ItemBatcher", "Map:DISTRIBUTED")
-
-
-def _corpus_missing() -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"conformance corpus missing at {CASES} (CI=true)")
-    pytest.skip(f"conformance corpus not available at {CASES}")
 
 
 def _is_map_case(case: dict[str, Any]) -> bool:
@@ -34,10 +25,9 @@ def _is_map_case(case: dict[str, Any]) -> bool:
 
 
 def _map_cases() -> list[Any]:
-    if not CASES.is_file():
+    cases = conformance_cases_for_collection()
+    if not cases:
         return [pytest.param(None, id="corpus-missing")]
-    with CASES.open(encoding="utf-8") as lines:
-        cases = [json.loads(line) for line in lines if line.strip()]
     # needs-service cases run Tasks inside child executions, whose results were never recorded.
     return [pytest.param(c, id=c["id"].split("::", 2)[2]) for c in cases if _is_map_case(c) and c["class"] == "pure"]
 
@@ -45,7 +35,7 @@ def _map_cases() -> list[Any]:
 @pytest.mark.parametrize("case", _map_cases())
 def test_recorded_distributed_map_cases_match_aws(case: dict[str, Any] | None) -> None:
     if case is None:
-        _corpus_missing()
+        shared_path(*CASES)  # the corpus is missing: skip, or fail on CI
     result = compare_case(case, run_case(case))
     assert result.passed, (result.reason, result.detail)
     if case["expected"]["status"] == "FAILED":

@@ -7,39 +7,19 @@ TimeoutSeconds → States.Timeout) or from executions recorded against AWS (the 
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import conformance_case
 
 from sfnsim import HandlerError, StateMachine, TaskResponse, mock
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
-
-
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared; skipped when missing, except on CI where that is a failure."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing (the shared corpus must be present on CI)")
-        pytest.skip(f"{path} is missing (the shared corpus sits next to the repository)")
-    return path
-
-
-def corpus_case(case_id: str) -> dict[str, Any]:
-    with shared_path("conformance", "cases.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            case = json.loads(line)
-            if case["id"] == case_id:
-                return case
-    pytest.fail(f"conformance case {case_id!r} not found")
 
 
 def one_task(task: dict[str, Any]) -> StateMachine:
@@ -144,8 +124,8 @@ def test_raised_error_is_caught_like_any_task_error() -> None:
 
 def test_recorded_lambda_retries_replay_with_a_mock() -> None:
     """AWS: a legacy-ARN Lambda failing on every attempt, MaxAttempts 2 → 3 attempts, then failure."""
-    case = corpus_case("tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.py::TestBaseScenarios"
-                       "::test_retry_interval_features::get_execution_history")
+    case = conformance_case("tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.py::TestBaseScenarios"
+                             "::test_retry_interval_features::get_execution_history")
     cause = json.dumps(case["expected"]["cause"])
     failing = mock.raises(case["expected"]["error"], cause)
     ex = StateMachine.from_dict(case["definition"]).run(case["input"], handlers={"LambdaTask": failing})
@@ -182,8 +162,8 @@ def test_raises_after_a_duration() -> None:
 
 def test_recorded_lambda_timeout_replays_with_a_slow_mock() -> None:
     """AWS: TimeoutSeconds 5 on a function that takes 60 s → TaskTimedOut, caught as States.Timeout."""
-    case = corpus_case("tests/aws/services/stepfunctions/v2/error_handling/test_task_service_lambda.py"
-                       "::TestTaskServiceLambda::test_invoke_timeout::get_execution_history")
+    case = conformance_case("tests/aws/services/stepfunctions/v2/error_handling/test_task_service_lambda.py"
+                             "::TestTaskServiceLambda::test_invoke_timeout::get_execution_history")
     ex = StateMachine.from_dict(case["definition"]).run(
         case["input"], handlers={"Start": mock.returns(None, duration=60)}, start_time=START)
     assert (ex.status, ex.output) == (case["expected"]["status"], case["expected"]["output"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from corpus import conformance_case, conformance_cases
 
 from sfnsim import StateMachine
 from sfnsim.cli import main
@@ -34,35 +34,13 @@ from sfnsim.history.replay import (
     step_tree,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 START = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-def shared_file(*parts: str) -> Path:
-    """A file under ../shared; skipped when absent, except on CI where that is an error."""
-    path = SHARED.joinpath(*parts)
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared corpus missing at {path} (CI=true)")
-        pytest.skip(f"shared corpus not available at {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def corpus() -> list[dict]:
-    lines = shared_file("conformance", "cases.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 def replayable(case: dict) -> bool:
     """Cases whose history can be replayed: recorded events with real ids, no external actions."""
     return (bool(case.get("events")) and case.get("class") == "pure" and not case.get("test_actions")
             and not (case.get("flags") or {}).get("events_parallel_normalised"))
-
-
-def case_by_id(corpus: list[dict], id_part: str) -> dict:
-    [case] = [c for c in corpus if id_part in c["id"]]
-    return case
 
 
 # ---------------------------------------------------------------- corpus case -> AWS files
@@ -136,8 +114,8 @@ def replay_case(case: dict, definition: dict | None = None, **options: Any) -> A
 # ---------------------------------------------------------------- the corpus
 
 
-def test_replay_reproduces_the_recorded_outcome_of_every_case_with_task_results(corpus: list[dict]) -> None:
-    cases = [c for c in corpus if replayable(c) and c.get("task_results")]
+def test_replay_reproduces_the_recorded_outcome_of_every_case_with_task_results() -> None:
+    cases = [c for c in conformance_cases() if replayable(c) and c.get("task_results")]
     assert len(cases) >= 90, "the public corpus has 94 replayable cases with task results"
     wrong_outcome, diverged = [], []
     for case in cases:
@@ -154,9 +132,9 @@ def test_replay_reproduces_the_recorded_outcome_of_every_case_with_task_results(
     assert len(diverged) <= len(cases) // 20, "\n".join(diverged)
 
 
-def test_recorded_attempts_are_the_ones_the_corpus_extracted(corpus: list[dict]) -> None:
+def test_recorded_attempts_are_the_ones_the_corpus_extracted() -> None:
     """Which state each task attempt belongs to, its request and its result, as task_results says."""
-    cases = [c for c in corpus if replayable(c) and c.get("task_results")]
+    cases = [c for c in conformance_cases() if replayable(c) and c.get("task_results")]
     for case in cases:
         tree = step_tree(read_history(aws_history(case)))
         found: dict[str, list[tuple]] = {}
@@ -172,8 +150,8 @@ def test_recorded_attempts_are_the_ones_the_corpus_extracted(corpus: list[dict])
         assert found == expected, case["id"]
 
 
-def test_a_map_iteration_is_its_own_thread_with_the_states_inside_it(corpus: list[dict]) -> None:
-    case = case_by_id(corpus, "test_map_catch_error[MAP_CATCH_ERROR_OUTPUT]")
+def test_a_map_iteration_is_its_own_thread_with_the_states_inside_it() -> None:
+    case = conformance_case("test_map_catch_error[MAP_CATCH_ERROR_OUTPUT]")
     tree = step_tree(read_history(aws_history(case)))
     [map_step] = tree.roots
     assert (map_step.name, map_step.state_type) == ("ProcessItems", "Map")
@@ -189,8 +167,8 @@ def test_a_map_iteration_is_its_own_thread_with_the_states_inside_it(corpus: lis
     assert tree.status == "SUCCEEDED" and tree.failed_step() is None
 
 
-def test_the_failed_state_is_found_by_following_the_links(corpus: list[dict]) -> None:
-    case = case_by_id(corpus, "TestBaseScenarios::test_retry_interval_features::")
+def test_the_failed_state_is_found_by_following_the_links() -> None:
+    case = conformance_case("TestBaseScenarios::test_retry_interval_features::")
     tree = step_tree(read_history(aws_history(case)))
     [step] = tree.roots
     assert tree.status == "FAILED"
@@ -201,8 +179,8 @@ def test_the_failed_state_is_found_by_following_the_links(corpus: list[dict]) ->
 # ---------------------------------------------------------------- divergence with an edited definition
 
 
-def test_an_added_catch_changes_the_outcome_and_is_reported_at_the_failure(corpus: list[dict]) -> None:
-    case = case_by_id(corpus, "TestBaseScenarios::test_retry_interval_features::")
+def test_an_added_catch_changes_the_outcome_and_is_reported_at_the_failure() -> None:
+    case = conformance_case("TestBaseScenarios::test_retry_interval_features::")
     edited = copy.deepcopy(case["definition"])
     task = edited["States"]["LambdaTask"]
     task["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recovered"}]
@@ -223,8 +201,8 @@ def test_an_added_catch_changes_the_outcome_and_is_reported_at_the_failure(corpu
     assert result.unanswered == []
 
 
-def test_an_extra_retry_names_the_attempt_the_recording_cannot_answer(corpus: list[dict]) -> None:
-    case = case_by_id(corpus, "TestBaseScenarios::test_retry_interval_features::")
+def test_an_extra_retry_names_the_attempt_the_recording_cannot_answer() -> None:
+    case = conformance_case("TestBaseScenarios::test_retry_interval_features::")
     edited = copy.deepcopy(case["definition"])
     edited["States"]["LambdaTask"]["Retry"][0]["MaxAttempts"] = 3
 
@@ -241,8 +219,8 @@ def test_an_extra_retry_names_the_attempt_the_recording_cannot_answer(corpus: li
     assert answered.outcome_changed
 
 
-def test_a_changed_parameter_is_the_first_divergence(corpus: list[dict]) -> None:
-    case = case_by_id(corpus, "TestTaskServiceDynamoDB::test_put_item_invalid_table_name")
+def test_a_changed_parameter_is_the_first_divergence() -> None:
+    case = conformance_case("TestTaskServiceDynamoDB::test_put_item_invalid_table_name")
     edited = copy.deepcopy(case["definition"])
     edited["States"]["PutItem"]["Parameters"]["TableName"] = "orders"
     del edited["States"]["PutItem"]["Parameters"]["TableName.$"]
@@ -375,9 +353,9 @@ def _runner() -> CliRunner:
         return CliRunner()
 
 
-def test_cli_replay_reports_reproduction_as_text_and_json(corpus: list[dict], tmp_path: Path) -> None:
+def test_cli_replay_reports_reproduction_as_text_and_json(tmp_path: Path) -> None:
     # A callback task: the recorded token differs from the one sfnsim makes up, and that is fine.
-    case = case_by_id(corpus, "TestCallback::test_sqs_wait_for_task_token::")
+    case = conformance_case("TestCallback::test_sqs_wait_for_task_token::")
     history, definition = write_case(tmp_path, case)
     result = _runner().invoke(main, ["replay", str(history), "--definition", str(definition)])
     assert result.exit_code == 0, result.output
@@ -390,8 +368,8 @@ def test_cli_replay_reports_reproduction_as_text_and_json(corpus: list[dict], tm
     assert data["outcome"]["local"]["output"] == case["expected"]["output"]
 
 
-def test_cli_replay_of_an_edited_definition_exits_1_with_the_divergence(corpus: list[dict], tmp_path: Path) -> None:
-    case = case_by_id(corpus, "TestBaseScenarios::test_retry_interval_features::")
+def test_cli_replay_of_an_edited_definition_exits_1_with_the_divergence(tmp_path: Path) -> None:
+    case = conformance_case("TestBaseScenarios::test_retry_interval_features::")
     history, _ = write_case(tmp_path, case)
     edited = copy.deepcopy(case["definition"])
     edited["States"]["LambdaTask"]["Retry"][0]["MaxAttempts"] = 3
@@ -435,8 +413,8 @@ def test_cli_replay_bad_usage_exits_2_without_a_traceback(tmp_path: Path, argume
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_replay_as_a_real_process(corpus: list[dict], tmp_path: Path) -> None:
-    case = case_by_id(corpus, "TestTaskServiceDynamoDB::test_put_item_invalid_table_name")
+def test_replay_as_a_real_process(tmp_path: Path) -> None:
+    case = conformance_case("TestTaskServiceDynamoDB::test_put_item_invalid_table_name")
     history, definition = write_case(tmp_path, case)
     done = subprocess.run([sys.executable, "-m", "sfnsim.cli", "replay", str(history), "--definition", str(definition)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import conformance_cases
 
 from sfnsim import StateMachine, TaskFailed, mock
 from sfnsim.history.trace import Trace, state_types
@@ -20,16 +19,6 @@ from sfnsim.tasks.virtual_time import as_utc, clock_scope, frozen_at
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
-
-
-def shared_dir() -> Path:
-    """../shared next to the repo root; skipped when missing, except in CI where it must exist."""
-    shared = Path(__file__).resolve().parents[2] / "shared"
-    if not shared.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared corpus is missing at {shared}")
-        pytest.skip(f"the shared corpus is not available at {shared}")
-    return shared
 
 
 def machine(states: dict[str, Any], start_at: str, **top: Any) -> StateMachine:
@@ -302,10 +291,8 @@ def test_a_caught_error_is_traced_back_to_where_it_was_raised():
 
 
 def test_attempts_match_the_task_results_recorded_on_aws():
-    cases = shared_dir() / "conformance" / "cases.jsonl"
     checked, mismatches = 0, []
-    for line in cases.read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
+    for case in conformance_cases():
         if not case.get("events") or case.get("task_results") is None \
                 or (case.get("flags") or {}).get("events_parallel_normalised"):
             continue
