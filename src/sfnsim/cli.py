@@ -19,7 +19,7 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -292,17 +292,29 @@ _HANDLER_HINT = ("From the command line, give handlers with --handlers MODULE:AT
 # run
 
 
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that runs a machine takes (``run``, ``walk``): DEFINITION, input,
+    handlers or MockConfigFile, seed and start time."""
+    options = [
+        click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--input", "input_text", metavar="JSON", help="The execution input as JSON text."),
+        click.option("--input-file", metavar="FILE", help="Read the execution input from FILE ('-' for stdin)."),
+        click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE:ATTR",
+                     help="A dict of Task handlers (state name, resource ARN or function name → callable); "
+                          "repeatable."),
+        click.option("--mock-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="An AWS Step Functions Local MockConfigFile."),
+        click.option("--test-case", metavar="NAME", help="The MockConfigFile test case to use."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter, States.UUID, $random()."),
+        click.option("--start-time", metavar="ISO-8601", help="When the execution starts on the virtual clock."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command(short_help="Run a state machine and show the path it took.")
-@click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--input", "input_text", metavar="JSON", help="The execution input as JSON text.")
-@click.option("--input-file", metavar="FILE", help="Read the execution input from FILE ('-' for stdin).")
-@click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE:ATTR",
-              help="A dict of Task handlers (state name, resource ARN or function name → callable); repeatable.")
-@click.option("--mock-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="An AWS Step Functions Local MockConfigFile.")
-@click.option("--test-case", metavar="NAME", help="The MockConfigFile test case to use.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter, States.UUID, $random().")
-@click.option("--start-time", metavar="ISO-8601", help="When the execution starts on the virtual clock.")
+@run_options
 @click.option("--history-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the history as `aws stepfunctions get-execution-history` prints it.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
@@ -470,7 +482,12 @@ def replay(history: Path | None, definition_path: Path | None, handler_specs: tu
     attempts are answered with their recorded results. Exits 0 when the local run reproduces the
     recording, 1 when it diverges or the outcome changed.
     """
-    from sfnsim.history.replay import Recording, fetch_execution, read_definition, read_history
+    from sfnsim.history.replay import (
+        Recording,
+        fetch_execution,
+        read_definition,
+        read_history,
+    )
     from sfnsim.history.replay import replay as replay_recording
 
     definition = read_definition(definition_path) if definition_path is not None else None

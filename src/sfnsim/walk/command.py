@@ -23,6 +23,7 @@ from sfnsim.cli import (
     load_machine,
     parse_start_time,
     read_input,
+    run_options,
 )
 from sfnsim.walk.walkthrough import Walkthrough, build_walkthrough
 
@@ -30,16 +31,7 @@ _PROMPT = "── Enter: next state · q then Enter: show the rest without pausi
 
 
 @click.command("walk", short_help="Narrate a run state by state: every data-flow stage, for learning.")
-@click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--input", "input_text", metavar="JSON", help="The execution input as JSON text.")
-@click.option("--input-file", metavar="FILE", help="Read the execution input from FILE ('-' for stdin).")
-@click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE:ATTR",
-              help="A dict of Task handlers (state name, resource ARN or function name → callable); repeatable.")
-@click.option("--mock-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="An AWS Step Functions Local MockConfigFile.")
-@click.option("--test-case", metavar="NAME", help="The MockConfigFile test case to use.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter, States.UUID, $random().")
-@click.option("--start-time", metavar="ISO-8601", help="When the execution starts on the virtual clock.")
+@run_options
 @click.option("--state", "state_name", metavar="NAME", help="Narrate only the visits to this state.")
 @click.option("--step", "pause", is_flag=True, help="Pause after each state until Enter is pressed.")
 @click.option("--markdown", "markdown_out", metavar="FILE", help="Write the walkthrough as Markdown ('-': stdout).")
