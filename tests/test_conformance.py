@@ -23,7 +23,12 @@ from sfnsim.conformance.cases import CorpusError, load_cases, select_cases
 from sfnsim.conformance.cli import conformance_command
 from sfnsim.conformance.compare import compare_case, normalise_parallel_events
 from sfnsim.conformance.placeholders import WHOLE_VALUE_TOKENS, Matcher
-from sfnsim.conformance.ratchet import RATCHET_FILE, check_ratchet, load_ratchet, write_ratchet
+from sfnsim.conformance.ratchet import (
+    RATCHET_FILE,
+    check_ratchet,
+    load_ratchet,
+    write_ratchet,
+)
 from sfnsim.conformance.replay import NO_RESULT_ERROR, TaskReplay, task_state_names
 from sfnsim.conformance.report import ALL, Report
 from sfnsim.errors import DefinitionError, Problem, UnsupportedFeatureError

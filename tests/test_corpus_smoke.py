@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-
 from corpus import jsonl_records
+
 from sfnsim import StateMachine, mock
 from sfnsim.errors import UnsupportedFeatureError
 

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sfnsim.engine.compiler import CompiledMachine, compile_machine
-from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionOptions, ExecutionRunner
+from sfnsim.engine.execution import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    ExecutionOptions,
+    ExecutionRunner,
+)
 from sfnsim.history.events import to_aws_events
 from sfnsim.history.trace import ExecutionAssertions
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher

@@ -22,7 +22,14 @@ from pydantic import ValidationError
 
 from sfnsim.asl import models
 from sfnsim.asl.loading import Locator, join_pointer, locator_for, split_pointer
-from sfnsim.asl.models import OPERATORS, QUERY_LANGUAGES, STATE_MODELS, StateMachine, is_jsonata, show_value
+from sfnsim.asl.models import (
+    OPERATORS,
+    QUERY_LANGUAGES,
+    STATE_MODELS,
+    StateMachine,
+    is_jsonata,
+    show_value,
+)
 from sfnsim.asl.resources import (
     ITEM_READERS,
     RESULT_WRITERS,
@@ -31,7 +38,11 @@ from sfnsim.asl.resources import (
     has_placeholder,
     service_resource_name,
 )
-from sfnsim.dataflow.jsonpath import PathSyntaxError, compile_path, compile_reference_path
+from sfnsim.dataflow.jsonpath import (
+    PathSyntaxError,
+    compile_path,
+    compile_reference_path,
+)
 from sfnsim.errors import Problem
 
 # Fields that belong to one query language only, and what to use instead in the other.
@@ -596,7 +607,9 @@ def intrinsic_problem(text: str) -> str | None:
 @lru_cache(maxsize=1)
 def _intrinsic_compiler() -> Callable[[str], Any] | None:
     try:
-        from sfnsim.dataflow.intrinsics import compile_intrinsic  # written alongside; optional here
+        from sfnsim.dataflow.intrinsics import (
+            compile_intrinsic,  # written alongside; optional here
+        )
     except ImportError:
         return None
     return compile_intrinsic  # type: ignore[no-any-return]

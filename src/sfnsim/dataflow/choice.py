@@ -32,8 +32,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from sfnsim.dataflow.jsonpath import (
+    CompiledPath,
+    PathNotFound,
+    PathSyntaxError,
+    compile_path,
+)
 from sfnsim.dataflow.jsontypes import described_type
-from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError, runtime_error
 

@@ -48,8 +48,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Union
 
+from sfnsim.dataflow.jsonpath import (
+    CompiledPath,
+    PathNotFound,
+    PathSyntaxError,
+    compile_path,
+)
 from sfnsim.dataflow.jsontypes import json_type_name
-from sfnsim.dataflow.jsonpath import CompiledPath, PathNotFound, PathSyntaxError, compile_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
 

@@ -28,8 +28,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from sfnsim.history.steps import (Attempt, Step, StepTree, _seconds_between, details_of, step_tree)
 from sfnsim.errors import HandlerError, InputError
+from sfnsim.history.steps import (
+    Attempt,
+    Step,
+    StepTree,
+    _seconds_between,
+    details_of,
+    step_tree,
+)
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher, call_handler
 from sfnsim.tasks.outcomes import TaskResponse
 from sfnsim.tasks.resources import Resource

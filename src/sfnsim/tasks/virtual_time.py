@@ -71,7 +71,9 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
     if moment is None:
         yield
         return
-    from freezegun import freeze_time  # imported on first use: it costs tens of milliseconds
+    from freezegun import (
+        freeze_time,  # imported on first use: it costs tens of milliseconds
+    )
 
     scope = _SCOPE.get()
     if scope is None:  # a scope of its own, so the expensive start skips library modules

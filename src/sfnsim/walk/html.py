@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING
 
 from sfnsim.walk.details import MISSING
 from sfnsim.walk.graph import GRAPH_CSS, Run, render_svg
-from sfnsim.walk.story import Heading, Item, Same, Text, Value, format_seconds, pretty, tell, tell_ending, tell_opening
+from sfnsim.walk.story import (
+    Heading,
+    Item,
+    Same,
+    Text,
+    Value,
+    format_seconds,
+    pretty,
+    tell,
+    tell_ending,
+    tell_opening,
+)
 from sfnsim.walk.walkthrough import Block, Step, Walkthrough, build_walkthrough
 
 if TYPE_CHECKING:

@@ -12,7 +12,18 @@ from typing import Any
 
 from sfnsim.walk.details import MISSING
 from sfnsim.walk.machine import inner_definitions
-from sfnsim.walk.story import Heading, Item, Same, Text, Value, compact, pretty, tell, tell_ending, tell_opening
+from sfnsim.walk.story import (
+    Heading,
+    Item,
+    Same,
+    Text,
+    Value,
+    compact,
+    pretty,
+    tell,
+    tell_ending,
+    tell_opening,
+)
 from sfnsim.walk.walkthrough import Walkthrough
 
 INLINE_LIMIT = 72  # values this short go in a bullet, longer ones in a code block

@@ -5,7 +5,17 @@ from __future__ import annotations
 import textwrap
 
 from sfnsim.walk.details import MISSING
-from sfnsim.walk.story import Heading, Item, Same, Text, Value, pretty, tell, tell_ending, tell_opening
+from sfnsim.walk.story import (
+    Heading,
+    Item,
+    Same,
+    Text,
+    Value,
+    pretty,
+    tell,
+    tell_ending,
+    tell_opening,
+)
 from sfnsim.walk.walkthrough import Walkthrough
 
 LABEL_WIDTH = 22

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generator
 
 from sfnsim.dataflow.context import context_object
-from sfnsim.engine.clock import iso_millis
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, check_payload_size, payload_size
 from sfnsim.dataflow.scope import Scope
+from sfnsim.engine.clock import iso_millis
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Sleep
@@ -42,7 +42,7 @@ class Visit:
     """One entry into a state: what its expressions can see, and where its errors are located."""
 
     __slots__ = ("run", "branch", "state", "entered_id", "entered_at", "_entered_time", "input", "retry_count",
-                 "task_token", "map_item", "iteration_cursor", "entered_prev", "inspection")
+                 "task_token", "map_item", "entered_prev", "inspection")
 
     def __init__(self, run: Run, branch: Branch, state: "StateExecutor", entered_id: int, state_input: Any,
                  entered_prev: int = 0) -> None:
@@ -57,7 +57,6 @@ class Visit:
         self.retry_count: int | None = 0 if state.has_retry_count else None
         self.task_token: str | None = None
         self.map_item: tuple[int, Any] | None = None
-        self.iteration_cursor: Any = None
         inspector = run.inspector
         self.inspection = None if inspector is None else inspector.begin(
             state.name, state.state_type, state.query_language, entered_id, self.entered_time, state_input)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sfnsim.dataflow.pipeline import ABSENT, IDENTITY, JsonPathIO, compile_optional_template, compile_result_path
+from sfnsim.dataflow.pipeline import (
+    ABSENT,
+    IDENTITY,
+    JsonPathIO,
+    compile_optional_template,
+    compile_result_path,
+)
 from sfnsim.engine.recovery import Catcher
 
 if TYPE_CHECKING:

@@ -26,7 +26,11 @@ from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
-from sfnsim.dataflow.pipeline import ABSENT, MAX_PAYLOAD_BYTES, compile_optional_template
+from sfnsim.dataflow.pipeline import (
+    ABSENT,
+    MAX_PAYLOAD_BYTES,
+    compile_optional_template,
+)
 from sfnsim.dataflow.scope import Scope
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
@@ -147,7 +151,6 @@ class MapState(StateExecutor):
             (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
             for i, item in enumerate(items)
         ]
-        visit.iteration_cursor = cursor
         try:
             results = yield Gather(factories, limit)
         except StatesError:

@@ -19,9 +19,15 @@ from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import HandlerError, StatesError, runtime_error
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
 from sfnsim.tasks.outcomes import PENDING
-from sfnsim.tasks.resources import ACTIVITY, LAMBDA_FUNCTION, SYNC, WAIT_FOR_TASK_TOKEN, Resource, parse_resource
+from sfnsim.tasks.resources import (
+    ACTIVITY,
+    LAMBDA_FUNCTION,
+    SYNC,
+    WAIT_FOR_TASK_TOKEN,
+    Resource,
+    parse_resource,
+)
 from sfnsim.tasks.shapes import check_request, shape_result
-
 
 
 class TaskState(StateExecutor):
