@@ -578,3 +578,24 @@ def test_write_ratchet_round_trips(tmp_path: Path) -> None:
     report = Report([compare_case(c, fake_run_case(c)) for c in two_cases()], corpus="c.jsonl")
     write_ratchet(report, tmp_path / "r.json")
     assert load_ratchet(tmp_path / "r.json")["corpus"] == "c.jsonl"
+
+
+def test_a_callback_answered_by_a_test_action_replays_like_the_recording():
+    # The recording answered the callback through the queue; here the same answer arrives as the
+    # test's send_task_success, so the task must wait for it rather than answer from the recording.
+    case = conformance_case("test_sqs_wait_for_task_token::get_execution_history")
+    callback = next(t for t in case["task_results"] if t["resource"].endswith(".waitForTaskToken"))
+    case["test_actions"] = [{"action": "send_task_success", "output": callback["output"]}]
+    actual = runner.run_case(case)
+    assert actual["problem"] is None
+    assert compare_case(case, actual).passed
+
+
+def test_a_stop_action_aborts_at_the_start_instant():
+    case = conformance_case("test_sqs_wait_for_task_token::get_execution_history")
+    case["definition"]["States"] = {"Hold": {"Type": "Wait", "Seconds": 60, "End": True}}
+    case["definition"]["StartAt"] = "Hold"
+    case["test_actions"] = [{"action": "stop_execution"}]
+    actual = runner.run_case(case)
+    assert actual["status"] == "ABORTED"
+    assert [e["type"] for e in actual["events"]][-2:] == ["WaitStateAborted", "ExecutionAborted"]

@@ -240,3 +240,15 @@ def test_each_attempt_sees_the_virtual_time_it_was_scheduled_at_and_real_time_re
     assert ex.status == "SUCCEEDED"
     assert seen == [start, start + timedelta(seconds=30)]
     assert datetime.now(timezone.utc).year < 2030  # the test's own code is back on real time
+
+
+def test_start_can_stop_at_a_virtual_moment_so_a_test_can_stop_the_execution():
+    sm = machine({"W": {"Type": "Wait", "Seconds": 3600, "Next": "After"}, "After": {"Type": "Pass", "End": True}})
+    ex = sm.start({}, run_for=0)
+    assert ex.status == "RUNNING"
+    ex.stop("Operator", "not today")
+    assert (ex.status, ex.error, ex.cause) == ("ABORTED", "Operator", "not today")
+    assert [e["type"] for e in ex.history] == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted",
+                                              "ExecutionAborted"]
+    finished = sm.start({}, run_for=7200)
+    assert finished.status == "SUCCEEDED"

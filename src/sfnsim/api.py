@@ -60,8 +60,12 @@ class StateMachine:
               s3_objects: Mapping[tuple[str, str], str] | None = None,
               mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
               test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
-              region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> "Execution":
+              region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
+              run_for: float | None = None) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
+
+        ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
+        at the start instant), so a test can act on a still-running execution, e.g. ``stop()`` it.
 
         ``handlers`` maps a state name, a resource ARN or a Lambda function name to a callable or
         mock; ``mock_config``/``test_case`` read an AWS Step Functions Local MockConfigFile.
@@ -72,7 +76,7 @@ class StateMachine:
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
-        runner.start()
+        runner.start(until=run_for)
         return Execution(self, runner)
 
     def run(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sfnsim.conformance.placeholders import Matcher
-from sfnsim.tasks.outcomes import TaskResponse
+from sfnsim.tasks.outcomes import PENDING, TaskResponse
 
 NO_RESULT_ERROR = "sfnsim.NoRecordedResult"
 
@@ -100,9 +100,12 @@ def _states(machine: dict) -> Iterator[tuple[str, dict]]:
 class TaskReplay:
     """The recorded task results of one case, handed out to the engine's Task handlers."""
 
-    def __init__(self, task_results: list[dict], matcher: Matcher) -> None:
+    def __init__(self, task_results: list[dict], matcher: Matcher, *, callbacks_by_actions: bool = False) -> None:
         self.entries = list(task_results)
         self.matcher = matcher
+        # When the test answered callbacks itself (send_task_success/failure), a .waitForTaskToken
+        # task waits for that call instead of answering from the recording.
+        self.callbacks_by_actions = callbacks_by_actions
         self.used: set[int] = set()
         self.misses: list[str] = []
         self.problems: list[str] = []
@@ -133,6 +136,8 @@ class TaskReplay:
         if respond is None:
             self.problems.append(f"state {state_name!r}: unknown recorded outcome {outcome!r}")
             return TaskResponse(error=NO_RESULT_ERROR, cause=f"unknown recorded outcome {outcome!r}")
+        if self.callbacks_by_actions and str(entry.get("resource", "")).endswith(".waitForTaskToken"):
+            return TaskResponse(value=PENDING, **_submitted(entry))
         if respond is _failed and entry.get("error") is None:
             # TaskResponse treats a missing error as success, which would replay the wrong thing.
             self.problems.append(f"state {state_name!r}: a failure without an error name cannot be replayed yet")

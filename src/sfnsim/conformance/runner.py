@@ -109,7 +109,9 @@ def run_case(case: dict, *, timeout: float | None = DEFAULT_CASE_TIMEOUT) -> dic
     except ImportError as exc:
         return _not_run(f"engine unavailable: {exc}")
 
-    replay = TaskReplay(case.get("task_results") or [], Matcher(case.get("placeholders")))
+    actions = [_action_name(a) for a in case.get("test_actions") or ()]
+    replay = TaskReplay(case.get("task_results") or [], Matcher(case.get("placeholders")),
+                        callbacks_by_actions=any(a.startswith("send_task_") for a in actions))
     handlers = replay.handlers(task_state_names(case.get("definition") or {}))
     try:
         with _deadline(timeout):
@@ -186,7 +188,9 @@ def _execute_with_actions(machine: Any, case: dict, options: dict) -> Any:
     start = getattr(machine, "start", None)
     if start is None:
         raise _CannotRun("test_actions not supported yet")
-    execution = start(case.get("input"), **options)
+    # A test stops an execution moments after starting it: only the start instant has happened.
+    stops = any(_action_name(a) == "stop_execution" for a in case["test_actions"])
+    execution = start(case.get("input"), **options, **({"run_for": 0.0} if stops else {}))
     for action in case["test_actions"]:
         name = _action_name(action)
         if name not in _ACTIONS:

@@ -76,14 +76,14 @@ class ExecutionRunner:
         self.error: str | None = None
         self.cause: str | None = None
 
-    def start(self) -> None:
+    def start(self, until: float | None = None) -> None:
         self.history.add("ExecutionStarted", 0, {
             "input": self.input, "inputDetails": {"truncated": False}, "roleArn": self.info.role_arn,
         })
         self.run.last_event_id = 1
         branch = Branch(self.history, prev=0)
         self.scheduler.start(self.machine.flow.run(self.run, branch, self.input))
-        self.advance(quiesce=True)
+        self.advance(quiesce=True, until=until)
 
     def finish(self) -> None:
         """Let virtual time run on until the execution ends (pending callbacks may time out)."""
