@@ -103,8 +103,10 @@ class Visit:
             details = {"error": error.error, "cause": cause, "state": self.state.name}
             if location:
                 details["location"] = location
-            # AWS links EvaluationFailed to the event before the state was entered.
-            self.branch.prev = self.entered_prev
+            if getattr(error, "location", None) is None:
+                # An expression that failed to evaluate: AWS links EvaluationFailed to the event
+                # before the state was entered. A value checked after evaluation links normally.
+                self.branch.prev = self.entered_prev
             self.record("EvaluationFailed", details)
         return StatesError(error.error, cause)
 
