@@ -67,13 +67,17 @@ def read_history(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any])
     return parsed
 
 
-def _load_json_file(path: Path, what: str) -> Any:
+def _read_text(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: the {what} file is not UTF-8 text: {exc.reason}") from None
+
+
+def _load_json_file(path: Path, what: str) -> Any:
+    text = _read_text(path, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -176,12 +180,7 @@ def read_definition(source: str | os.PathLike[str] | Mapping[str, Any]) -> Defin
     if isinstance(source, Mapping):
         return _definition_from_data(dict(source), "definition", None)
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the definition file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the definition file is not UTF-8 text: {exc.reason}") from None
+    text = _read_text(path, "definition")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
