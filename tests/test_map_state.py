@@ -78,7 +78,6 @@ def event_types(execution: Any) -> list[str]:
 
 
 def s3_of(execution: Any) -> dict[tuple[str, str], str]:
-    # The API has no public accessor for the objects an execution wrote yet.
     return execution.s3_objects
 
 
@@ -202,6 +201,17 @@ def test_a_json_object_dataset_gives_key_value_items() -> None:
     selected = distributed(ItemReader=reader(InputType="JSON"), ItemSelector=selector).run(
         {"bucket": "b", "key": "k"}, s3_objects={("b", "k"): body})
     assert selected.output == [{"key": "a", "index": 0, "value": {"x": 1}}, {"key": "b", "index": 1, "value": {"x": 2}}]
+
+
+def test_a_json_object_dataset_gives_the_key_to_a_jsonata_item_selector_too() -> None:
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "ItemProcessor": PROCESSOR_PASS, "End": True,
+             "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                            "Arguments": {"Bucket": "b", "Key": "k"}},
+             "ItemSelector": {"key": "{% $states.context.Map.Item.Key %}",
+                              "x": "{% $states.context.Map.Item.Value.x %}"}}
+    machine = StateMachine.from_dict({"StartAt": "Map", "States": {"Map": state}})
+    execution = machine.run({}, s3_objects={("b", "k"): json.dumps({"a": {"x": 1}, "b": {"x": 2}})})
+    assert execution.output == [{"key": "a", "x": 1}, {"key": "b", "x": 2}]
 
 
 def test_items_pointer_selects_a_nested_node() -> None:

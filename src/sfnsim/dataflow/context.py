@@ -40,7 +40,7 @@ def context_object(
     *,
     retry_count: int | None = None,
     task_token: str | None = None,
-    map_item: tuple[int, Any] | None = None,
+    map_item: tuple[int, Any, str | None] | None = None,
 ) -> dict[str, Any]:
     """``$$`` for one state: Execution, StateMachine, State, and Task/Map when they apply."""
     state: dict[str, Any] = {"Name": state_name, "EnteredTime": entered_time}
@@ -54,5 +54,8 @@ def context_object(
     if task_token is not None:
         context["Task"] = {"Token": task_token}
     if map_item is not None:
-        context["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
+        index, value, key = map_item
+        item = {"Index": index, "Value": value}
+        # Items of a JSON object dataset (Distributed Map ItemReader) also carry their key.
+        context["Map"] = {"Item": item if key is None else {"Key": key, **item}}
     return context

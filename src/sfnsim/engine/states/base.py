@@ -56,7 +56,7 @@ class Visit:
         self.input = state_input
         self.retry_count: int | None = 0 if state.has_retry_count else None
         self.task_token: str | None = None
-        self.map_item: tuple[int, Any] | None = None
+        self.map_item: tuple[int, Any, str | None] | None = None
         inspector = run.inspector
         self.inspection = None if inspector is None else inspector.begin(
             state.name, state.state_type, state.query_language, entered_id, self.entered_time, state_input)

@@ -174,11 +174,11 @@ def map_items(state: "MapState", visit: "Visit") -> list[Any]:
     return evaluate_template(visit, _field_template(state, "Items", spec["Items"]), expect="array")
 
 
-def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any) -> Any:
+def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any, key: str | None = None) -> Any:
     spec = state.spec
     if "ItemSelector" not in spec:
         return item
-    visit.map_item = (index, item)
+    visit.map_item = (index, item, key)
     try:
         return evaluate_template(visit, _field_template(state, "ItemSelector", spec["ItemSelector"]))
     finally:

@@ -31,7 +31,6 @@ from sfnsim.dataflow.pipeline import (
     MAX_PAYLOAD_BYTES,
     compile_optional_template,
 )
-from sfnsim.dataflow.scope import Scope
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
 from sfnsim.engine.recovery import UNRECOVERABLE
@@ -131,10 +130,10 @@ class MapState(StateExecutor):
         if self.jsonata:
             from sfnsim.engine.states.jsonata_io import map_item_input
 
-            return map_item_input(self, visit, index, item)
+            return map_item_input(self, visit, index, item, None)
         if self.item_selector is None:
             return item
-        visit.map_item = (index, item)
+        visit.map_item = (index, item, None)
         try:
             return self.item_selector(visit.scope(effective))
         finally:
@@ -231,14 +230,14 @@ class MapState(StateExecutor):
         if not has_selector:
             return dataset.items[index]
         value = dataset.value(index)
+        key = dataset.keys[index] if dataset.keys is not None else None
         if self.jsonata:
             from sfnsim.engine.states.jsonata_io import map_item_input
 
-            return map_item_input(self, visit, index, value)
-        key = dataset.keys[index] if dataset.keys is not None else None
-        visit.map_item = (index, value)
+            return map_item_input(self, visit, index, value, key)
+        visit.map_item = (index, value, key)
         try:
-            return self.item_selector(Scope(effective, _keyed_context(visit, key), visit.branch.variables, visit.run.rng))
+            return self.item_selector(visit.scope(effective))
         finally:
             visit.map_item = None
 
@@ -261,20 +260,6 @@ class MapState(StateExecutor):
 def _entered_first(visit: Visit) -> bool:
     events = visit.branch.recorder.events
     return len(events) >= visit.entered_id and events[visit.entered_id - 1]["previousEventId"] == 0
-
-
-def _keyed_context(visit: Visit, key: str | None) -> Any:
-    """``$$`` for ItemSelector; items of a JSON object dataset also have ``$$.Map.Item.Key``."""
-    if key is None:
-        return visit.context
-
-    def context() -> dict[str, Any]:
-        built = visit.context()
-        item = built["Map"]["Item"]
-        built["Map"]["Item"] = {"Key": key, **item}
-        return built
-
-    return context
 
 
 class _Cursor:
