@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.console import Console
 from rich.text import Text
 
 from sfnsim.errors import Problem
-from sfnsim.history.replay import ReplayResult
 from sfnsim.history.steps import Step, StepTree, details_of, step_tree
 from sfnsim.render.data import next_state, seconds_since, step_end, step_status
+
+if TYPE_CHECKING:  # replay is only needed by `sfnsim replay`, not by every `sfnsim run`
+    from sfnsim.history.replay import ReplayResult
 
 STATUS_STYLES = {
     "SUCCEEDED": "bold green", "FAILED": "bold red", "TIMED_OUT": "bold red", "ABORTED": "bold yellow",
