@@ -131,7 +131,7 @@ def load_definition_file(path: Path) -> tuple[dict[str, Any], str]:
     """A validated definition and its machine's name, from a definition file, a template, or a
     describe-state-machine output; an invalid one raises DefinitionError (reported with locations)."""
     from sfnsim.asl import load_definition
-    from sfnsim.history.replay import read_definition
+    from sfnsim.history.aws_files import read_definition
 
     source = read_definition(path)
     loaded = load_definition(source.definition, source_name=source.source_name,
@@ -255,7 +255,7 @@ def _parse_json(text: str, what: str, *, empty_ok: bool = False) -> Any:
 def parse_start_time(value: str | None) -> Any:
     if value is None:
         return None
-    from sfnsim.history.replay import parse_timestamp
+    from sfnsim.history.aws_files import parse_timestamp
 
     try:
         return parse_timestamp(value)
@@ -396,7 +396,7 @@ def validate(definitions: tuple[Path, ...], machine_type: str | None, as_json: b
 def _validate_one(path: Path, machine_type: str | None) -> tuple[str, list[Any] | None, str | None]:
     from sfnsim.asl import load_definition
     from sfnsim.errors import DefinitionError, InputError
-    from sfnsim.history.replay import read_definition
+    from sfnsim.history.aws_files import read_definition
 
     name = str(path)
     if not path.exists():
@@ -450,7 +450,7 @@ def _validation_summary(results: list[tuple[str, list[Any] | None, str | None]])
               help="Highlight the path taken in this history (AWS format, e.g. from `sfnsim run --history-out`).")
 def graph(definition: Path, fmt: str, history_path: Path | None) -> None:
     """Draw the state machine in DEFINITION; Parallel and Map contents are nested subgraphs."""
-    from sfnsim.history.replay import read_history
+    from sfnsim.history.aws_files import read_history
     from sfnsim.history.steps import step_tree
     from sfnsim.render.graph import render_graph
 
