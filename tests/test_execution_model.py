@@ -152,7 +152,9 @@ def test_first_matching_retrier_is_used_and_counts_its_own_attempts():
 
 @pytest.mark.parametrize("error, caught", [
     ("States.Runtime", False),           # terminal: States.ALL never catches it
-    ("States.DataLimitExceeded", False),
+    # A task that reports a data-limit failure (AWS records it as TaskFailed for a Lambda result over
+    # the quota) is caught: test_states_errors.snapshot.json in the recorded corpus's source.
+    ("States.DataLimitExceeded", True),
     ("States.Timeout", True),
     ("Anything.Custom", True),
 ])

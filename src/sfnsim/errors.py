@@ -65,24 +65,43 @@ class UnsupportedFeatureError(SfnSimError):
     """
 
 
+TERMINAL_ERRORS = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+
+
 class StatesError(Exception):
     """An error inside an execution, with AWS's error name and cause text.
 
     ``runtime`` marks errors that AWS reports with the prefix
     ``An error occurred while executing the state '<name>' (entered at the event id #<n>).``;
     the state executor adds that prefix, since only it knows the state and event id.
+
+    ``terminal`` marks errors no Retry or Catch can handle. By default that is every
+    ``States.Runtime`` and ``States.DataLimitExceeded`` (AWS's error-handling page); a data-limit
+    failure that AWS records as the *task's* failure (a service result over the quota) is passed
+    ``terminal=False``, since AWS's recordings show Catch handling it.
     """
 
-    def __init__(self, error: str | None, cause: str | None = None, *, runtime: bool = False) -> None:
+    def __init__(self, error: str | None, cause: str | None = None, *, runtime: bool = False,
+                 terminal: bool | None = None) -> None:
         self.error = error
         self.cause = cause
         self.runtime = runtime
+        self.terminal = error in TERMINAL_ERRORS if terminal is None else terminal
         super().__init__(f"{error}: {cause}" if cause else str(error))
 
 
 def runtime_error(cause: str, error: str = "States.Runtime") -> StatesError:
     """A ``States.Runtime`` (or similar) error whose cause gets AWS's state prefix."""
     return StatesError(error, cause, runtime=True)
+
+
+def task_failure(error: str | None, cause: str | None) -> StatesError:
+    """A failure the task itself reported (a ``TaskFailed``-type event was recorded).
+
+    A ``States.DataLimitExceeded`` there is about the service's result, not the state's data, and
+    AWS's recordings show Retry/Catch handling it; ``States.Runtime`` stays terminal.
+    """
+    return StatesError(error, cause, terminal=error == "States.Runtime")
 
 
 class TaskFailed(StatesError):

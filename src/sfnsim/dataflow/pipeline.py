@@ -110,11 +110,14 @@ class JsonPathIO:
 def check_payload_size(value: Any, state_name: str) -> None:
     """AWS fails a state whose result exceeds 256 KiB with ``States.DataLimitExceeded``."""
     if payload_size(value) > MAX_PAYLOAD_BYTES:
-        raise StatesError(
-            "States.DataLimitExceeded",
-            f"The state/task '{state_name}' returned a result with a size exceeding "
-            "the maximum number of bytes service limit.",
-        )
+        raise StatesError("States.DataLimitExceeded", data_limit_cause(state_name))
+
+
+def data_limit_cause(producer: str) -> str:
+    """AWS's cause text; ``producer`` is the state's name, or for a task result the service
+    integration's ``resourceType`` (``lambda``) or the legacy Lambda function's ARN."""
+    return (f"The state/task '{producer}' returned a result with a size exceeding "
+            "the maximum number of bytes service limit.")
 
 
 def payload_size(value: Any) -> int:

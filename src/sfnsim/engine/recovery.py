@@ -3,6 +3,12 @@
 From AWS's error-handling page: ``States.ALL`` matches any error name except the terminal
 ``States.DataLimitExceeded`` and ``States.Runtime``, which nothing can retry or catch;
 ``States.TaskFailed`` matches any error except ``States.Timeout``.
+
+Which errors are terminal is decided where they are raised (``StatesError.terminal``): AWS's
+recordings show a Lambda result over the payload quota recorded as the task's failure
+(``TaskFailed``/``LambdaFunctionFailed`` with ``States.DataLimitExceeded``) and then caught by
+``States.ALL`` or by a catcher naming it, while a state's own input or output over the quota fails
+the execution at once.
 """
 
 from __future__ import annotations
@@ -11,13 +17,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-UNRECOVERABLE = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+from sfnsim.errors import StatesError
 
 
-def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
-    if error in UNRECOVERABLE:
+def error_matches(error_equals: tuple[str, ...], error: StatesError) -> bool:
+    if error.terminal:
         return False
-    name = error or ""
+    name = error.error or ""
     for candidate in error_equals:
         if candidate == name or candidate == "States.ALL":
             return True

@@ -108,7 +108,7 @@ class Visit:
                 # before the state was entered. A value checked after evaluation links normally.
                 self.branch.prev = self.entered_prev
             self.record("EvaluationFailed", details)
-        return StatesError(error.error, cause)
+        return StatesError(error.error, cause, terminal=error.terminal)
 
 
 class StateExecutor:
@@ -184,7 +184,7 @@ class StateExecutor:
                 return (yield from attempt(visit, number))
             except StatesError as raw:
                 error = visit.located(raw)
-            index = self._retrier_for(error.error)
+            index = self._retrier_for(error)
             if index is not None and retries[index] < self.retriers[index].max_attempts:
                 delay = self.retriers[index].delay(retries[index], visit.run.rng)
                 visit.note("retry", retrier=index, attempt=number + 1, backoffSeconds=delay,
@@ -197,7 +197,7 @@ class StateExecutor:
                 continue
             self.failed_finally(visit, error)
             for position, catcher in enumerate(self.catchers):
-                if error_matches(catcher.error_equals, error.error):
+                if error_matches(catcher.error_equals, error):
                     caught = error_output(error.error, error.cause)
                     visit.note("catch", catcher=position, errorOutput=caught, next=catcher.next)
                     return self.io.caught(visit, catcher, caught)
@@ -206,7 +206,7 @@ class StateExecutor:
     def failed_finally(self, visit: Visit, error: StatesError) -> None:
         """Called once when the state has failed for good (no retrier left), before any catcher runs."""
 
-    def _retrier_for(self, error: str | None) -> int | None:
+    def _retrier_for(self, error: StatesError) -> int | None:
         for index, retrier in enumerate(self.retriers):
             if error_matches(retrier.error_equals, error):
                 return index

@@ -33,7 +33,6 @@ from sfnsim.dataflow.pipeline import (
 )
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
-from sfnsim.engine.recovery import UNRECOVERABLE
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
@@ -84,7 +83,7 @@ class MapState(StateExecutor):
 
     def failed_finally(self, visit: Visit, error: StatesError) -> None:
         # The recordings show no MapStateFailed when a States.Runtime error ends the execution.
-        if error.error not in UNRECOVERABLE:
+        if not error.terminal:
             visit.record("MapStateFailed")
 
     # -- inputs ---------------------------------------------------------------------------------

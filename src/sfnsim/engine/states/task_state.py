@@ -14,14 +14,16 @@ import math
 from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, data_limit_cause, payload_size
 from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
-from sfnsim.errors import HandlerError, StatesError, runtime_error
+from sfnsim.errors import HandlerError, StatesError, runtime_error, task_failure
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
 from sfnsim.tasks.outcomes import PENDING
 from sfnsim.tasks.resources import (
     ACTIVITY,
     LAMBDA_FUNCTION,
+    SERVICE,
     SYNC,
     WAIT_FOR_TASK_TOKEN,
     Resource,
@@ -81,8 +83,14 @@ class TaskState(StateExecutor):
             yield Sleep(call.duration)
         if call.error is not None:
             visit.record(*events.failed(self.resource, call.error, call.cause))
-            raise StatesError(call.error, call.cause)
+            raise task_failure(call.error, call.cause)
         result = call.value if call.raw else shape_result(self.resource, call.value, visit)
+        if payload_size(result) > MAX_PAYLOAD_BYTES:
+            # AWS records an oversized service result as the task's failure, which Retry and Catch
+            # can handle (unlike the state's own output over the quota, checked after ResultPath).
+            cause = data_limit_cause(self.resource.resource_type if self.resource.kind == SERVICE else self.resource.arn)
+            visit.record(*events.failed(self.resource, "States.DataLimitExceeded", cause))
+            raise task_failure("States.DataLimitExceeded", cause)
         visit.record(*events.succeeded(self.resource, result))
         return self.io.output(visit, result, self.next)
 
@@ -109,7 +117,7 @@ class TaskState(StateExecutor):
         kind, value, cause = answer
         if kind == "failure":
             visit.record(*events.failed(self.resource, value, cause))
-            raise StatesError(value, cause)
+            raise task_failure(value, cause)
         visit.record(*events.succeeded(self.resource, value))
         return self.io.output(visit, value, self.next)
 
