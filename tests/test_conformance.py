@@ -522,7 +522,7 @@ def test_cli_min_pass_sets_the_exit_code(cli: tuple[CliRunner, Path]) -> None:
 def test_cli_json_has_per_case_results(cli: tuple[CliRunner, Path], tmp_path: Path) -> None:
     invoke, path = cli
     out = tmp_path / "report.json"
-    assert invoke.invoke(conformance_command, [str(path), "--json", str(out), "--case", "bad"]).exit_code == 0
+    assert invoke.invoke(conformance_command, [str(path), "--json-out", str(out), "--case", "bad"]).exit_code == 0
     data = json.loads(out.read_text())
     [case] = data["cases"]
     assert (case["id"], case["passed"], case["reason"]) == ("x::bad", False, "output differs")

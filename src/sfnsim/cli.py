@@ -40,6 +40,7 @@ class UsageProblem(click.ClickException):
     """Unusable input or options: ``Error: <message>`` on stderr and exit code 2, no traceback."""
 
     exit_code = EXIT_USAGE
+    problems: list[Any] | None = None  # a definition's located problems, for --json output
 
 
 class SfnsimGroup(click.Group):
@@ -75,6 +76,21 @@ class SfnsimGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        json_errors = "--json" in ctx.args  # the subcommand's own arguments, not yet parsed
+        try:
+            return self._invoke_reporting_errors(ctx)
+        except click.exceptions.ClickException as exc:
+            if not json_errors:
+                raise
+            # A script that asked for --json parses stdout: the error must be JSON there too.
+            error: dict[str, Any] = {"type": _error_type(exc), "message": exc.format_message(),
+                                     "exit_code": exc.exit_code}
+            if getattr(exc, "problems", None):
+                error["problems"] = [problem_json(p) for p in exc.problems]
+            echo_json({"error": error})
+            sys.exit(exc.exit_code)
+
+    def _invoke_reporting_errors(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
@@ -87,10 +103,18 @@ class SfnsimGroup(click.Group):
             from sfnsim.errors import DefinitionError, SfnSimError
 
             if isinstance(exc, DefinitionError):
-                raise UsageProblem(definition_problems_message(exc)) from None
+                raise definition_problem(exc) from None
             if isinstance(exc, SfnSimError):
                 raise UsageProblem(str(exc)) from None
             _internal_error(exc)
+
+
+def _error_type(exc: click.exceptions.ClickException) -> str:
+    if isinstance(exc, InternalProblem):
+        return "InternalError"
+    if isinstance(exc, click.UsageError):
+        return "UsageError"
+    return "InputError" if exc.exit_code == EXIT_USAGE else "Error"
 
 
 def _unavailable(name: str, short_help: str, exc: Exception) -> click.Command:
@@ -101,16 +125,20 @@ def _unavailable(name: str, short_help: str, exc: Exception) -> click.Command:
                          params=[click.Argument(["args"], nargs=-1)])
 
 
+class InternalProblem(click.ClickException):
+    """A bug in sfnsim, reported as such (exit 3), never disguised as the user's error."""
+
+    exit_code = EXIT_INTERNAL
+
+
 def _internal_error(exc: BaseException) -> NoReturn:
     if os.environ.get("SFNSIM_DEBUG"):
         raise exc
-    click.echo(
-        f"Error: internal error in sfnsim: {type(exc).__name__}: {exc}\n"
+    raise InternalProblem(
+        f"internal error in sfnsim: {type(exc).__name__}: {exc}\n"
         "This is a bug in sfnsim, not in your state machine; please report it "
-        "(set SFNSIM_DEBUG=1 to see the traceback).",
-        err=True,
-    )
-    sys.exit(EXIT_INTERNAL)
+        "(set SFNSIM_DEBUG=1 to see the traceback)."
+    ) from None
 
 
 @click.group(cls=SfnsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -145,6 +173,13 @@ def load_machine(path: Path) -> Any:
 
     definition, name = load_definition_file(path)
     return StateMachine(definition, name=name, source=str(path))
+
+
+def definition_problem(exc: Any) -> UsageProblem:
+    """A DefinitionError as the UsageProblem the CLI reports (text, or JSON with the located problems)."""
+    problem = UsageProblem(definition_problems_message(exc))
+    problem.problems = exc.problems
+    return problem
 
 
 def definition_problems_message(exc: Any) -> str:
@@ -187,10 +222,9 @@ def load_handlers(specs: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 def _import_user_module(module_part: str, spec: str) -> Any:
     try:
+        _put_on_path(os.getcwd())  # as `python -m` does: modules of the project the user is in resolve
         if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
             return _import_file(Path(module_part), spec)
-        if "" not in sys.path and os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())  # as `python -m` does: modules next to the user resolve
         return importlib.import_module(module_part)
     except UsageProblem:
         raise
@@ -198,16 +232,29 @@ def _import_user_module(module_part: str, spec: str) -> Any:
         raise UsageProblem(f"--handlers {spec!r}: could not import {module_part!r}: {type(exc).__name__}: {exc}") from None
 
 
+def _put_on_path(folder: str) -> None:
+    if folder not in sys.path and not (folder == os.getcwd() and "" in sys.path):
+        sys.path.insert(0, folder)
+
+
 def _import_file(path: Path, spec: str) -> Any:
+    """Import a handlers file as pytest's default import mode does: the first folder above it that is
+    not a package goes on sys.path, and the file is imported under its dotted name from there, so its
+    own imports (siblings, its package, the project's modules) resolve as they do under pytest."""
     if not path.is_file():
         raise UsageProblem(f"--handlers {spec!r}: no such file: {path}")
-    module_name = f"sfnsim_user_handlers_{path.stem}"
-    module_spec = importlib.util.spec_from_file_location(module_name, path)
-    if module_spec is None or module_spec.loader is None:
-        raise UsageProblem(f"--handlers {spec!r}: cannot load {path} as a Python module")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
+    path = path.resolve()
+    parts = [path.stem]
+    base = path.parent
+    while (base / "__init__.py").is_file() and base.parent != base:
+        parts.insert(0, base.name)
+        base = base.parent
+    _put_on_path(str(base))
+    module_name = ".".join(parts)
+    module = importlib.import_module(module_name)
+    if Path(getattr(module, "__file__", "") or "").resolve() != path:
+        raise UsageProblem(f"--handlers {spec!r}: importing {path} as {module_name!r} found another module "
+                           f"({getattr(module, '__file__', None)}): rename the file or use MODULE:ATTR")
     return module
 
 
@@ -418,11 +465,14 @@ def _validation_json(name: str, problems: list[Any] | None, unreadable: str | No
     data: dict[str, Any] = {"file": name, "valid": not problems and unreadable is None}
     if unreadable is not None:
         data["error"] = unreadable
-    data["problems"] = [
-        {"pointer": p.pointer, "line": p.line, "column": p.column, "message": p.message, "source": p.source}
-        for p in problems or []
-    ]
+    data["problems"] = [problem_json(p) for p in problems or []]
     return data
+
+
+def problem_json(problem: Any) -> dict[str, Any]:
+    """One located definition problem as JSON (validate --json, and errors under --json)."""
+    return {"pointer": problem.pointer, "line": problem.line, "column": problem.column,
+            "message": problem.message, "source": problem.source}
 
 
 def _validation_summary(results: list[tuple[str, list[Any] | None, str | None]]) -> str:
@@ -444,19 +494,27 @@ def _validation_summary(results: list[tuple[str, list[Any] | None, str | None]])
 
 @main.command(short_help="Draw a state machine as a Mermaid or DOT diagram.")
 @click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
-              help="Mermaid flowchart (renders in GitHub/GitLab Markdown) or Graphviz DOT.")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True,
+              help="Mermaid flowchart (renders in GitHub/GitLab Markdown), Graphviz DOT, or JSON nodes and edges.")
+@click.option("--json", "as_json", is_flag=True, help="Print the graph as JSON (the same as --format json).")
 @click.option("--history", "history_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Highlight the path taken in this history (AWS format, e.g. from `sfnsim run --history-out`).")
-def graph(definition: Path, fmt: str, history_path: Path | None) -> None:
-    """Draw the state machine in DEFINITION; Parallel and Map contents are nested subgraphs."""
+def graph(definition: Path, fmt: str, as_json: bool, history_path: Path | None) -> None:
+    """Draw the state machine in DEFINITION; Parallel and Map contents are nested subgraphs.
+
+    Exits 2 when --history records states that DEFINITION does not have (a history of another machine).
+    """
     from sfnsim.history.aws_files import read_history
     from sfnsim.history.steps import step_tree
-    from sfnsim.render.graph import render_graph
+    from sfnsim.render.graph import HistoryMismatch, render_graph
 
     raw, name = load_definition_file(definition)
     tree = step_tree(read_history(history_path)) if history_path is not None else None
-    click.echo(render_graph(raw, fmt, title=name, tree=tree), nl=False)
+    try:
+        text = render_graph(raw, "json" if as_json else fmt, title=name, tree=tree)
+    except HistoryMismatch as exc:
+        raise UsageProblem(f"--history {history_path}: {exc}") from None
+    click.echo(text, nl=False)
 
 
 # ---------------------------------------------------------------------------------------------

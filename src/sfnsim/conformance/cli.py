@@ -45,10 +45,14 @@ class PassRate(click.ParamType):
         return rate
 
 
+SAMPLE_CASES = Path(__file__).with_name("sample") / "cases.jsonl"
+
+
 @click.command(name="conformance")
-@click.argument("cases_file", metavar="CASES.jsonl", type=click.Path(path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the per-case results (and the summary) to this JSON file.")
+@click.argument("cases_file", metavar="[CASES.jsonl]", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the per-case results and the summary as JSON.")
+@click.option("--json-out", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the per-case results (and the summary) to this JSON file.")
 @click.option("--feature", "features", multiple=True, metavar="F",
               help="Only cases with this feature (shell pattern, e.g. 'Choice:*'); repeatable.")
 @click.option("--case", "case_ids", multiple=True, metavar="ID",
@@ -63,7 +67,7 @@ class PassRate(click.ParamType):
               help="Example case ids to list per failure cause.")
 @click.option("-v", "--verbose", is_flag=True, help="List every failing case with where it differs.")
 def conformance_command(
-    cases_file: Path, json_path: Path | None, features: tuple[str, ...], case_ids: tuple[str, ...],
+    cases_file: Path | None, as_json: bool, json_path: Path | None, features: tuple[str, ...], case_ids: tuple[str, ...],
     min_pass: float | None, ratchet_path: Path | None, timeout: float, examples: int, verbose: bool,
 ) -> None:
     """Replay the AWS-recorded executions in CASES.jsonl and compare sfnsim's results.
@@ -71,7 +75,10 @@ def conformance_command(
     Compares as the corpus README says: status, then output (or error name), then the sequence of
     event types, with placeholders as wildcards. Cause texts and event details are reported
     separately. Cases that cannot run count as failures, with the reason.
+
+    Without CASES.jsonl it runs the sample of AWS-recorded executions that ships with sfnsim.
     """
+    cases_file = cases_file or SAMPLE_CASES
     try:
         cases = load_cases(cases_file)
     except CorpusError as exc:
@@ -87,16 +94,22 @@ def conformance_command(
     results = runner.run_cases(selected, timeout=timeout or None)
     report = Report(results, corpus=str(cases_file), seconds=time.perf_counter() - started)
 
-    render(report, Console(), examples=examples, verbose=verbose)
+    report_json = json.dumps(report.to_json(), indent=1, ensure_ascii=False, default=str) + "\n"
+    if as_json:
+        click.echo(report_json, nl=False)
+    else:
+        render(report, Console(), examples=examples, verbose=verbose)
     if json_path:
-        _write(json_path, json.dumps(report.to_json(), indent=1, ensure_ascii=False, default=str) + "\n")
-        click.echo(f"Per-case results written to {json_path}")
+        _write(json_path, report_json)
+        if not as_json:
+            click.echo(f"Per-case results written to {json_path}")
     if ratchet_path:
         try:
             write_ratchet(report, ratchet_path)
         except OSError as exc:
             raise InputProblem(f"{ratchet_path}: cannot write: {exc.strerror or exc}") from None
-        click.echo(f"Ratchet written to {ratchet_path}")
+        if not as_json:
+            click.echo(f"Ratchet written to {ratchet_path}")
     if min_pass is not None and report.total.rate < min_pass:
         click.echo(f"Pass rate {report.total.rate:.1%} is below --min-pass {min_pass:.1%}", err=True)
         raise SystemExit(1)

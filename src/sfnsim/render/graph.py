@@ -235,6 +235,15 @@ def highlight(graph: Graph, tree: Any) -> Graph:
     return graph
 
 
+class HistoryMismatch(ValueError):
+    """A history to highlight that enters states the definition does not have."""
+
+
+def unknown_states(graph: Graph, tree: Any) -> list[str]:
+    """The states a run's history entered that the graph's definition does not have, in order."""
+    return list(dict.fromkeys(step.name for step in tree.steps() if step.name not in graph.by_name))
+
+
 def _moves(steps: list[Any]) -> set[tuple[str, str]]:
     """(from, to) state names: each transition in a flow, and each Parallel/Map into its branches."""
     followed = {id(step.next) for step in steps if step.next is not None}
@@ -375,7 +384,29 @@ def _dot_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-FORMATS: dict[str, Callable[[Graph], str]] = {"mermaid": to_mermaid, "dot": to_dot}
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def to_json(graph: Graph) -> str:
+    """The graph as JSON text: nodes (with the cluster path they sit in), edges, and what a run took."""
+    nodes = []
+
+    def visit(cluster: Cluster, path: list[str]) -> None:
+        for node_id in cluster.nodes:
+            node = graph.nodes[node_id]
+            nodes.append({"id": node.id, "name": node.name, "type": node.state_type, "detail": node.detail,
+                          "in": path, "visited": node.id in graph.visited, "failed": node.id in graph.failed})
+        for child in cluster.clusters:
+            visit(child, [*path, child.label])
+
+    visit(graph.root, [])
+    edges = [{"source": edge.source, "target": edge.target, "kind": edge.kind, "label": edge.label,
+              "taken": index in graph.taken} for index, edge in enumerate(graph.edges)]
+    return json.dumps({"title": graph.title, "nodes": nodes, "edges": edges}, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Callable[[Graph], str]] = {"mermaid": to_mermaid, "dot": to_dot, "json": to_json}
 
 
 def render_graph(definition: dict[str, Any], fmt: str = "mermaid", *, title: str = "StateMachine",
@@ -383,8 +414,13 @@ def render_graph(definition: dict[str, Any], fmt: str = "mermaid", *, title: str
     """The diagram of ``definition`` in ``fmt`` ("mermaid" or "dot"), highlighting the run in ``tree``."""
     graph = build_graph(definition, title)
     if tree is not None:
+        stray = unknown_states(graph, tree)
+        if stray:
+            raise HistoryMismatch(f"the history entered states this definition does not have ({', '.join(stray)}): "
+                             "it was recorded from another state machine, or an older version of this one")
         highlight(graph, tree)
     return FORMATS[fmt](graph)
 
 
-__all__ = ["FORMATS", "Graph", "build_graph", "describe_rule", "highlight", "render_graph", "to_dot", "to_mermaid"]
+__all__ = ["FORMATS", "Graph", "HistoryMismatch", "build_graph", "describe_rule", "highlight", "render_graph", "to_dot", "to_json",
+           "to_mermaid", "unknown_states"]

@@ -18,7 +18,7 @@ import click
 from sfnsim.cli import (
     EXIT_FAILED,
     UsageProblem,
-    definition_problems_message,
+    definition_problem,
     load_handlers,
     load_machine,
     parse_start_time,
@@ -38,10 +38,11 @@ _PROMPT = "── Enter: next state · q then Enter: show the rest without pausi
 @click.option("--html", "html_out", metavar="FILE",
               help="Write a self-contained HTML report: graph, timeline, stages ('-': stdout).")
 @click.option("--title", metavar="TEXT", help="Title of the Markdown or HTML document.")
+@click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON: every visit and its stages.")
 def walk_command(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
                  mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
                  state_name: str | None, pause: bool, markdown_out: str | None, html_out: str | None,
-                 title: str | None) -> None:
+                 title: str | None, as_json: bool) -> None:
     """Run the state machine in DEFINITION and narrate each state it enters.
 
     For each state: its input, then every data-flow stage under AWS's names (afterInputPath,
@@ -66,7 +67,12 @@ def walk_command(definition: Path, input_text: str | None, input_file: str | Non
         from sfnsim.walk.html import render_walkthrough_html
 
         _write(html_out, render_walkthrough_html(walkthrough, title=title), "--html")
-    if markdown_out is None and html_out is None:
+    if as_json:
+        from sfnsim.cli import echo_json
+        from sfnsim.walk.json_view import walkthrough_json
+
+        echo_json(walkthrough_json(walkthrough, state=state_name))
+    elif markdown_out is None and html_out is None:
         _tell(walkthrough, state_name, pause)
     if walkthrough.status != "SUCCEEDED":
         sys.exit(EXIT_FAILED)
@@ -104,7 +110,7 @@ def _guarded(work: Callable[[], Walkthrough]) -> Walkthrough:
     try:
         return work()
     except DefinitionError as exc:
-        raise UsageProblem(definition_problems_message(exc)) from None
+        raise definition_problem(exc) from None
     except HandlerError as exc:
         hint = ("\nFrom the command line, give handlers with --handlers MODULE:ATTR (a dict of handlers), "
                 "or mocks with --mock-config FILE --test-case NAME.") if "has no handler" in str(exc) else ""
