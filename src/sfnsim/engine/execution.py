@@ -7,12 +7,12 @@ import json
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
-from sfnsim.engine.clock import VirtualClock, iso_millis
+from sfnsim.engine.clock import VirtualClock, iso_millis, utc
 from sfnsim.engine.compiler import CompiledMachine
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
@@ -24,6 +24,10 @@ from sfnsim.tasks.virtual_time import clock_scope
 DEFAULT_START_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+
+# AWS's quota: a Standard execution runs for at most a year, then times out (States.Timeout).
+# Taken as 366 days, so a calendar year fits whether or not it is a leap year.
+MAX_EXECUTION_SECONDS = 366 * 24 * 3600.0
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 
@@ -48,9 +52,10 @@ class ExecutionRunner:
         _check_input(execution_input)
         self.machine = machine
         self.input = execution_input
-        start = options.start_time or DEFAULT_START_TIME
+        start = _checked_start_time(options.start_time or DEFAULT_START_TIME)
         self.clock = VirtualClock(start)
-        self.scheduler = Scheduler(self.clock, machine.timeout_seconds)
+        deadline = min(machine.timeout_seconds or MAX_EXECUTION_SECONDS, MAX_EXECUTION_SECONDS)
+        self.scheduler = Scheduler(self.clock, deadline)
         self.history = HistoryRecorder(self.clock.now)
         rng = random.Random(options.seed)
         name = options.name or str(_uuid(rng))
@@ -142,10 +147,18 @@ class ExecutionRunner:
 
     def advance_time(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass while callbacks are pending (timeouts may fire)."""
+        deadline = self.scheduler.deadline
         target = self.clock.elapsed + seconds
-        self.advance(until=target)
-        if self.status == RUNNING:
-            self.clock.elapsed = max(self.clock.elapsed, target)
+        self.advance(until=min(target, deadline) if deadline is not None else target)
+        if self.status != RUNNING:
+            return
+        if deadline is not None and target >= deadline:
+            # Nothing else fires before the execution's deadline: it times out there.
+            self.clock.elapsed = max(self.clock.elapsed, deadline)
+            self.scheduler.cancel_all()
+            self._settle(TIMED_OUT, "ExecutionTimedOut")
+            return
+        self.clock.elapsed = max(self.clock.elapsed, target)
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         if self.status != RUNNING:
@@ -183,6 +196,19 @@ def _uuid(rng: random.Random) -> str:
     import uuid
 
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _checked_start_time(start: datetime) -> datetime:
+    """A start time late enough in the calendar that a year-long execution would run past
+    ``datetime.max`` cannot be simulated: refuse it up front instead of overflowing later."""
+    if not isinstance(start, datetime):
+        raise InputError(f"start_time must be a datetime, not {type(start).__name__}")
+    latest = datetime.max.replace(tzinfo=timezone.utc) - timedelta(seconds=MAX_EXECUTION_SECONDS + 86_400)
+    aware = utc(start)
+    if aware > latest:
+        raise InputError(f"start_time {start.isoformat()} is too late: an execution may run for a year "
+                         f"(AWS's quota), which would pass the end of the calendar; use a start before {latest:%Y-%m-%d}")
+    return aware
 
 
 def _check_input(value: Any) -> None:

@@ -13,6 +13,7 @@ the execution at once.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,10 @@ class Retrier:
 
     def delay(self, retries_so_far: int, rng: random.Random) -> float:
         """Seconds to wait before retry number ``retries_so_far + 1``."""
-        delay = self.interval_seconds * (self.backoff_rate ** retries_so_far)
+        try:
+            delay = self.interval_seconds * (self.backoff_rate ** retries_so_far)
+        except OverflowError:  # thousands of retries: the back-off outgrows a float (and any deadline)
+            delay = math.inf
         if self.max_delay_seconds is not None:
             delay = min(delay, self.max_delay_seconds)
         if self.full_jitter:

@@ -12,6 +12,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable
 
+from sfnsim.errors import StatesError
+
 # Event types whose details key does not follow "<lowerCamelType>EventDetails".
 _DETAILS_KEY_OVERRIDES = {
     "StateEntered": "stateEnteredEventDetails",
@@ -47,17 +49,47 @@ def payload_details(**fields: Any) -> dict[str, Any]:
     return details
 
 
+# AWS's quota on one execution's history (Standard workflows). Event 25,000 itself is the
+# ExecutionFailed event; a Distributed Map child execution has a history, and so a budget, of its own.
+MAX_HISTORY_EVENTS = 25_000
+HISTORY_LIMIT_CAUSE = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+_CLOSING_EVENTS = frozenset({"ExecutionFailed", "ExecutionSucceeded", "ExecutionAborted", "ExecutionTimedOut"})
+
+
+class HistoryLimitExceeded(StatesError):
+    """The execution's history is full: a terminal ``States.Runtime`` that nothing can retry or catch."""
+
+    def __init__(self) -> None:
+        super().__init__("States.Runtime", HISTORY_LIMIT_CAUSE)
+
+
 class HistoryRecorder:
-    """Appends events with increasing ids, stamped with the virtual clock."""
+    """Appends events with increasing ids, stamped with the virtual clock.
 
-    __slots__ = ("events", "_now")
+    Every execution's history goes through one recorder, so AWS's history quota lives here: the
+    event that would take the last free id raises :class:`HistoryLimitExceeded` instead, which
+    unwinds the execution; whatever the unwinding would record is dropped, and the closing
+    ``Execution*`` event takes id 25,000, linked to event 24,999.
+    """
 
-    def __init__(self, now: Callable[[], datetime]) -> None:
+    __slots__ = ("events", "_now", "limit", "full")
+
+    def __init__(self, now: Callable[[], datetime], limit: int = MAX_HISTORY_EVENTS) -> None:
         self.events: list[dict[str, Any]] = []
         self._now = now
+        self.limit = limit
+        self.full = False
 
     def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
         event_id = len(self.events) + 1
+        if event_id >= self.limit:
+            if event_type not in _CLOSING_EVENTS:
+                if self.full:
+                    return event_id - 1  # unwinding after the limit: AWS records nothing more
+                self.full = True
+                raise HistoryLimitExceeded()
+            if self.full:
+                previous = event_id - 1
         event: dict[str, Any] = {
             "timestamp": self._now(),
             "type": event_type,
