@@ -254,3 +254,18 @@ def test_start_can_stop_at_a_virtual_moment_so_a_test_can_stop_the_execution():
                                               "ExecutionAborted"]
     finished = sm.start({}, run_for=7200)
     assert finished.status == "SUCCEEDED"
+
+
+def test_sync_tasks_have_a_task_token_in_the_context_object():
+    # AWS's context-object page: Task.Token is there inside a task state; .sync jobs get one too.
+    sm = machine({"Run": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                          "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:c",
+                                         "Input": {"token.$": "$$.Task.Token"}}, "End": True}})
+    seen = []
+    ex = sm.run({}, handlers={"Run": lambda p: seen.append(p) or {"Output": "{}"}})
+    assert ex.status == "SUCCEEDED"
+    token = seen[0]["Input"]["token"]
+    assert isinstance(token, str) and token
+    scheduled = next(e for e in ex.history if e["type"] == "TaskScheduled")
+    assert scheduled["taskScheduledEventDetails"]["parameters"]["Input"] == {"token": token}
+

@@ -48,7 +48,10 @@ class TaskState(StateExecutor):
 
     # -- one attempt ----------------------------------------------------------------------------
     def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
-        if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
+        if self.resource.pattern in (WAIT_FOR_TASK_TOKEN, SYNC):
+            # The context object's Task.Token exists for both patterns that wait on the service
+            # (AWS's context-object page: "Task" is null only outside a task state; recorded .sync
+            # executions carry one too).
             visit.task_token = visit.run.new_uuid()
         payload = self.io.effective_input(visit)
         timeout = self.timeout(visit)
@@ -98,7 +101,7 @@ class TaskState(StateExecutor):
                         heartbeat: float | None) -> Generator[Any, Any, Outcome]:
         """Wait for send_task_success/failure on the task token (or a timeout)."""
         token = visit.task_token
-        if token is None:
+        if self.resource.pattern != WAIT_FOR_TASK_TOKEN or token is None:
             raise HandlerError(
                 f"Task state {self.name!r}: the handler returned sfnsim.PENDING, but the resource "
                 f"{self.resource.arn!r} does not use the .waitForTaskToken pattern"
