@@ -12,7 +12,7 @@ from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.states.base import StateExecutor
 from sfnsim.engine.states.choice_state import ChoiceState
 from sfnsim.engine.states.fail_state import FailState
-from sfnsim.engine.states.map_state import MapState
+from sfnsim.engine.states.map_distributed import MapState
 from sfnsim.engine.states.parallel_state import ParallelState
 from sfnsim.engine.states.pass_state import PassState
 from sfnsim.engine.states.succeed_state import SucceedState
