@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator
+from typing import Any, Callable, Generator
 
 from sfnsim.dataflow.choice import ChoiceRuleError
 from sfnsim.dataflow.jsonpath import PathSyntaxError
@@ -12,7 +12,9 @@ from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.states.base import StateExecutor
 from sfnsim.engine.states.choice_state import ChoiceState
 from sfnsim.engine.states.fail_state import FailState
-from sfnsim.engine.states.map_distributed import MapState
+from sfnsim.engine.states.map_common import is_distributed
+from sfnsim.engine.states.map_distributed import DistributedMapState
+from sfnsim.engine.states.map_inline import InlineMapState
 from sfnsim.engine.states.parallel_state import ParallelState
 from sfnsim.engine.states.pass_state import PassState
 from sfnsim.engine.states.succeed_state import SucceedState
@@ -20,7 +22,14 @@ from sfnsim.engine.states.task_state import TaskState
 from sfnsim.engine.states.wait_state import WaitState
 from sfnsim.errors import DefinitionError, Problem, UnsupportedFeatureError
 
-EXECUTORS: dict[str, type[StateExecutor]] = {
+
+
+def _map_executor(name: str, spec: dict[str, Any], compiler: "Compiler") -> StateExecutor:
+    executor = DistributedMapState if is_distributed(spec) else InlineMapState
+    return executor(name, spec, compiler)
+
+
+EXECUTORS: dict[str, Callable[[str, dict[str, Any], "Compiler"], StateExecutor]] = {
     "Pass": PassState,
     "Task": TaskState,
     "Choice": ChoiceState,
@@ -28,7 +37,7 @@ EXECUTORS: dict[str, type[StateExecutor]] = {
     "Succeed": SucceedState,
     "Fail": FailState,
     "Parallel": ParallelState,
-    "Map": MapState,
+    "Map": _map_executor,
 }
 
 

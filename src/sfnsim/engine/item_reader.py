@@ -34,7 +34,7 @@ from sfnsim.history.events import dump_json
 
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Visit
-    from sfnsim.engine.states.map_distributed import MapState
+    from sfnsim.engine.states.map_common import MapState
 
 ITEM_READER_FAILED = "States.ItemReaderFailed"
 MAX_ITEMS_LIMIT = 100_000_000

@@ -18,7 +18,7 @@ from sfnsim.errors import StatesError
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
     from sfnsim.engine.states.choice_state import ChoiceState
-    from sfnsim.engine.states.map_distributed import MapState
+    from sfnsim.engine.states.map_common import MapState
     from sfnsim.engine.states.wait_state import WaitState
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"

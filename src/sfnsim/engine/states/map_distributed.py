@@ -1,11 +1,5 @@
-"""Map: runs its ItemProcessor (or legacy Iterator) once per item, at most MaxConcurrency at a time;
-the result is the array of iteration outputs in item order.
-
-Inline mode records each iteration's states in the execution history between
-``MapIterationStarted`` and ``MapIterationSucceeded|Failed``; one failed iteration fails the state.
-
-Distributed mode (AWS's "Using Map state in Distributed mode") runs each item, or each batch of
-items, as a child execution whose events stay out of the parent history::
+"""Distributed Map (AWS's "Using Map state in Distributed mode"): each item, or each batch of items,
+runs as a child execution whose events stay out of the parent history::
 
     MapStateEntered → MapStateStarted → MapRunStarted → MapRunSucceeded|MapRunFailed
                     → MapStateSucceeded|MapStateFailed → MapStateExited
@@ -22,176 +16,38 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import ChainMap
-from typing import Any, ClassVar, Generator
+from typing import Any, Generator
 
 from sfnsim.dataflow.context import ExecutionInfo
-from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
-from sfnsim.dataflow.pipeline import (
-    ABSENT,
-    MAX_PAYLOAD_BYTES,
-    compile_optional_template,
-)
+from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Gather
-from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.engine.states.base import Outcome, Visit
+from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
 from sfnsim.history.events import HistoryRecorder, dump_json
 
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 THRESHOLD_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
-INLINE_UNSUPPORTED_CAUSE = "The ItemReader, ItemBatcher and ResultWriter fields are not supported for INLINE maps"
-_DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter")
 _PUT_OBJECT = "arn:aws:states:::s3:putObject"
 _TRANSFORMATIONS = ("NONE", "COMPACT", "FLATTEN")
 _OUTPUT_TYPES = ("JSON", "JSONL")
 
 
-class MapState(StateExecutor):
-    state_type: ClassVar[str] = "Map"
-
+class DistributedMapState(MapState):
     def __init__(self, name: str, spec: dict[str, Any], compiler: Any) -> None:
         super().__init__(name, spec, compiler)
-        processor = spec.get("ItemProcessor") or spec.get("Iterator") or {}
-        self.distributed = processor.get("ProcessorConfig", {}).get("Mode", "INLINE") == "DISTRIBUTED"
-        self.flow = compiler.compile_branch(processor, f"/States/{name}/ItemProcessor")
-        self.jsonata = self.query_language == "JSONata"
-        if not self.jsonata:
-            self.items_path = compile_path(spec.get("ItemsPath", "$"))
-            self.item_selector = compile_optional_template(spec.get("ItemSelector", spec.get("Parameters", ABSENT)))
-        self.max_concurrency = spec.get("MaxConcurrency", 0)
-        self.max_concurrency_path = compile_path(spec["MaxConcurrencyPath"]) if "MaxConcurrencyPath" in spec else None
-        # Distributed mode only.
         self.label: str = spec.get("Label") or name
         self.reader = ItemReader(spec["ItemReader"], name, jsonata=self.jsonata) if "ItemReader" in spec else None
         self.batcher = _ItemBatcher(spec["ItemBatcher"], jsonata=self.jsonata) if "ItemBatcher" in spec else None
         self.writer = _ResultWriter(spec["ResultWriter"], name, jsonata=self.jsonata) if "ResultWriter" in spec else None
         self.tolerance = _Tolerance(spec)
-        self.inline_misconfigured = not self.distributed and any(field in spec for field in _DISTRIBUTED_ONLY)
 
-    def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
-        return (yield from self.attempt_with_recovery(visit, self._attempt))
-
-    def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
-        if self.inline_misconfigured:
-            raise runtime_error(INLINE_UNSUPPORTED_CAUSE)
-        effective = self.io.after_input_path(visit) if not self.jsonata else visit.input
-        if self.distributed:
-            return (yield from self._distributed_attempt(visit, effective))
-        return (yield from self._inline_attempt(visit, effective))
-
-    def failed_finally(self, visit: Visit, error: StatesError) -> None:
-        # The recordings show no MapStateFailed when a States.Runtime error ends the execution.
-        if not error.terminal:
-            visit.record("MapStateFailed")
-
-    # -- inputs ---------------------------------------------------------------------------------
-    def _items(self, visit: Visit, effective: Any) -> list[Any]:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import map_items
-
-            return map_items(self, visit)
-        try:
-            items = self.items_path.resolve(visit.scope(effective))
-        except PathNotFound as missing:
-            raise runtime_error(f"Invalid path '{self.items_path.text}' : {missing.jayway_message()}") from None
-        if not isinstance(items, list):
-            raise runtime_error(
-                f"Invalid path '{self.items_path.text}' : The Map state's ItemsPath must point to an array, "
-                f"but it references the value: {dump_json(items)}"
-            )
-        return items
-
-    def _concurrency(self, visit: Visit) -> int:
-        if self.jsonata and isinstance(self.max_concurrency, str):
-            from sfnsim.engine.states.jsonata_io import evaluate_number_field
-
-            return int(evaluate_number_field(visit, self.max_concurrency, "MaxConcurrency"))
-        if self.max_concurrency_path is None:
-            return int(self.max_concurrency)
-        try:
-            value = self.max_concurrency_path.resolve(visit.scope(visit.input))
-        except PathNotFound as missing:
-            raise runtime_error(
-                f"Invalid path '{self.max_concurrency_path.text}' : {missing.jayway_message()}"
-            ) from None
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise runtime_error(
-                f"The MaxConcurrencyPath field refers to value \"{value}\" which is not a valid integer: "
-                f"{self.max_concurrency_path.text}"
-            )
-        return value
-
-    def _item_input(self, visit: Visit, effective: Any, index: int, item: Any) -> Any:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import map_item_input
-
-            return map_item_input(self, visit, index, item, None)
-        if self.item_selector is None:
-            return item
-        visit.map_item = (index, item, None)
-        try:
-            return self.item_selector(visit.scope(effective))
-        finally:
-            visit.map_item = None
-
-    # -- inline mode ----------------------------------------------------------------------------
-    def _inline_attempt(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
-        items = self._items(visit, effective)
-        limit = self._concurrency(visit)
-        parent = visit.branch
-        visit.record("MapStateStarted", {"length": len(items)})
-        cursor = _Cursor(parent.prev)
-        factories = [
-            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
-            for i, item in enumerate(items)
-        ]
-        try:
-            results = yield Gather(factories, limit)
-        except StatesError:
-            visit.branch.prev = cursor.position
-            raise
-        self._record_closing(visit, cursor, "MapStateSucceeded")
-        return self.io.output(visit, results, self.next)
-
-    def _record_closing(self, visit: Visit, cursor: "_Cursor", event_type: str) -> None:
-        # AWS links both MapStateSucceeded/Failed and MapStateExited to the last iteration event.
-        branch = visit.branch
-        branch.prev = cursor.last_iteration_event or branch.prev
-        anchor = branch.prev
-        visit.record(event_type)
-        branch.prev = anchor
-
-    def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any) -> Generator[Any, Any, Any]:
-        run = visit.run
-        child = visit.branch.child(prev=cursor.position)
-        identity = {"index": index, "name": self.name}
-        child.record(run, "MapIterationStarted", dict(identity))
-        try:
-            item_input = self._item_input(visit, effective, index, item)
-            output = yield from self.flow.run(run, child, item_input)
-        except StatesError:
-            self._finish_iteration(visit, child, cursor, "MapIterationFailed", identity)
-            raise
-        except GeneratorExit:
-            self._finish_iteration(visit, child, cursor, "MapIterationAborted", identity)
-            raise
-        self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", identity)
-        return output
-
-    def _finish_iteration(self, visit: Visit, child: Branch, cursor: "_Cursor", event_type: str,
-                          identity: dict[str, Any]) -> None:
-        cursor.position = child.prev
-        child.record(visit.run, event_type, dict(identity))
-        cursor.last_iteration_event = child.prev
-
-    # -- distributed mode -----------------------------------------------------------------------
-    def _distributed_attempt(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
-        items = None if self.reader is not None else self._items(visit, effective)
-        limit = self._concurrency(visit)
+    def run_items(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
+        items = None if self.reader is not None else self.items(visit, effective)
+        limit = self.concurrency(visit)
         # With an ItemReader the items are only known once the Map Run reads them.
         visit.record("MapStateStarted", {"length": 0 if items is None else len(items)})
         tolerance = self.tolerance.limits(visit, effective)
@@ -225,20 +81,10 @@ class MapState(StateExecutor):
         return self.batcher.batches(visit, effective, selected)
 
     def _select(self, visit: Visit, effective: Any, dataset: Dataset, index: int) -> Any:
-        has_selector = ("ItemSelector" in self.spec) if self.jsonata else self.item_selector is not None
-        if not has_selector:
+        if not self.has_selector:
             return dataset.items[index]
-        value = dataset.value(index)
         key = dataset.keys[index] if dataset.keys is not None else None
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import map_item_input
-
-            return map_item_input(self, visit, index, value, key)
-        visit.map_item = (index, value, key)
-        try:
-            return self.item_selector(visit.scope(effective))
-        finally:
-            visit.map_item = None
+        return self.item_input(visit, effective, index, dataset.value(index), key)
 
     def _child_execution(self, visit: Visit, map_run: "_MapRun", child_input: Any) -> Generator[Any, Any, "_Child"]:
         child_run, child = map_run.child(visit.run, child_input)

@@ -1,0 +1,84 @@
+"""Inline Map: each iteration's states are recorded in the execution history between
+``MapIterationStarted`` and ``MapIterationSucceeded|Failed``; one failed iteration fails the state."""
+
+from __future__ import annotations
+
+from typing import Any, Generator
+
+from sfnsim.engine.runtime import Branch
+from sfnsim.engine.scheduler import Gather
+from sfnsim.engine.states.base import Outcome, Visit
+from sfnsim.engine.states.map_common import MapState
+from sfnsim.errors import StatesError, runtime_error
+
+INLINE_UNSUPPORTED_CAUSE = "The ItemReader, ItemBatcher and ResultWriter fields are not supported for INLINE maps"
+_DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter")
+
+
+class InlineMapState(MapState):
+    def __init__(self, name: str, spec: dict[str, Any], compiler: Any) -> None:
+        super().__init__(name, spec, compiler)
+        self.misconfigured = any(field in spec for field in _DISTRIBUTED_ONLY)
+
+    def check_fields(self) -> None:
+        if self.misconfigured:
+            raise runtime_error(INLINE_UNSUPPORTED_CAUSE)
+
+    def run_items(self, visit: Visit, effective: Any) -> Generator[Any, Any, Outcome]:
+        items = self.items(visit, effective)
+        limit = self.concurrency(visit)
+        parent = visit.branch
+        visit.record("MapStateStarted", {"length": len(items)})
+        cursor = _Cursor(parent.prev)
+        factories = [
+            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
+            for i, item in enumerate(items)
+        ]
+        try:
+            results = yield Gather(factories, limit)
+        except StatesError:
+            visit.branch.prev = cursor.position
+            raise
+        self._record_closing(visit, cursor, "MapStateSucceeded")
+        return self.io.output(visit, results, self.next)
+
+    def _record_closing(self, visit: Visit, cursor: "_Cursor", event_type: str) -> None:
+        # AWS links both MapStateSucceeded/Failed and MapStateExited to the last iteration event.
+        branch = visit.branch
+        branch.prev = cursor.last_iteration_event or branch.prev
+        anchor = branch.prev
+        visit.record(event_type)
+        branch.prev = anchor
+
+    def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any) -> Generator[Any, Any, Any]:
+        run = visit.run
+        child = visit.branch.child(prev=cursor.position)
+        identity = {"index": index, "name": self.name}
+        child.record(run, "MapIterationStarted", dict(identity))
+        try:
+            item_input = self.item_input(visit, effective, index, item)
+            output = yield from self.flow.run(run, child, item_input)
+        except StatesError:
+            self._finish_iteration(visit, child, cursor, "MapIterationFailed", identity)
+            raise
+        except GeneratorExit:
+            self._finish_iteration(visit, child, cursor, "MapIterationAborted", identity)
+            raise
+        self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", identity)
+        return output
+
+    def _finish_iteration(self, visit: Visit, child: Branch, cursor: "_Cursor", event_type: str,
+                          identity: dict[str, Any]) -> None:
+        cursor.position = child.prev
+        child.record(visit.run, event_type, dict(identity))
+        cursor.last_iteration_event = child.prev
+
+
+class _Cursor:
+    """Where the next iteration's first event links to (AWS links it to the previous iteration's last state event)."""
+
+    __slots__ = ("position", "last_iteration_event")
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        self.last_iteration_event = 0
