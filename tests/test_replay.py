@@ -30,9 +30,9 @@ from sfnsim.history.replay import (
     first_divergence,
     read_definition,
     read_history,
-    replay,
     step_tree,
 )
+from sfnsim.replay import replay
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

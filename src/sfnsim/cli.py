@@ -546,7 +546,7 @@ def replay(history: Path | None, definition_path: Path | None, handler_specs: tu
         read_definition,
         read_history,
     )
-    from sfnsim.history.replay import replay as replay_recording
+    from sfnsim.replay import replay as replay_recording
 
     definition = read_definition(definition_path) if definition_path is not None else None
     if history is not None:

@@ -67,7 +67,7 @@ class Attempt:
 
     @property
     def seconds(self) -> float | None:
-        return _seconds_between(self.scheduled, self.ended)
+        return seconds_between(self.scheduled, self.ended)
 
 
 @dataclass(eq=False)
@@ -289,7 +289,7 @@ def _is_owner(step: Step, wanted_type: str | None, wanted_name: str | None) -> b
     return (wanted_type is None or step.state_type == wanted_type) and (wanted_name is None or step.name == wanted_name)
 
 
-def _seconds_between(first: Mapping[str, Any] | None, last: Mapping[str, Any] | None) -> float | None:
+def seconds_between(first: Mapping[str, Any] | None, last: Mapping[str, Any] | None) -> float | None:
     start = first.get("timestamp") if first else None
     end = last.get("timestamp") if last else None
     if isinstance(start, datetime) and isinstance(end, datetime):

@@ -13,7 +13,7 @@ from sfnsim.history.steps import Step, StepTree, details_of, step_tree
 from sfnsim.render.data import next_state, seconds_since, step_end, step_status
 
 if TYPE_CHECKING:  # replay is only needed by `sfnsim replay`, not by every `sfnsim run`
-    from sfnsim.history.replay import ReplayResult
+    from sfnsim.replay import ReplayResult
 
 STATUS_STYLES = {
     "SUCCEEDED": "bold green", "FAILED": "bold red", "TIMED_OUT": "bold red", "ABORTED": "bold yellow",
