@@ -15,7 +15,7 @@ from sfnsim.engine.execution import (
     ExecutionRunner,
 )
 from sfnsim.history.events import to_aws_events
-from sfnsim.history.trace import ExecutionAssertions
+from sfnsim.history.assertions import ExecutionAssertions
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 
 

@@ -35,6 +35,12 @@ TERMINAL_EXECUTION_EVENTS = {
 }
 
 
+def event_id(event: Mapping[str, Any]) -> int:
+    """An event's ``id``; 0 when it has none (a hand-written or partial history)."""
+    value = event.get("id")
+    return value if isinstance(value, int) else 0
+
+
 def details_of(event: Mapping[str, Any]) -> dict[str, Any]:
     """An event's ``*EventDetails`` (empty when it has none)."""
     for key, value in event.items():
