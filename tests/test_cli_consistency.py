@@ -146,3 +146,26 @@ def test_the_bundled_sample_is_unchanged_aws_recorded_cases() -> None:
         assert case == recorded[case["id"]], case["id"]
     features = {feature for case in recorded.values() if case.get("class") == "pure" for feature in case["features"]}
     assert features == {feature for case in sample for feature in case["features"]}  # every feature represented
+
+
+def test_the_documented_pre_commit_hook_is_usable_as_written() -> None:
+    import re
+
+    import yaml
+
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = docs.split("### As a pre-commit hook", 1)[1]
+    [snippet] = re.findall(r"```yaml\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    assert "<" not in snippet  # no placeholder left for the reader to guess
+    [hook] = yaml.safe_load(snippet)["repos"][0]["hooks"]
+    assert hook["id"] == "sfnsim-validate" and hook["entry"].split() == ["sfnsim", "validate"]
+    shipped = {entry["id"]: entry for entry in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert shipped["sfnsim-validate"]["entry"] == hook["entry"]
+    assert re.search(shipped["sfnsim-validate"]["files"], "statemachine/etl.asl.json")
+    assert re.search(hook["files"], "statemachine/etl.asl.yaml")
+
+
+def test_the_cli_synopsis_names_every_command() -> None:
+    synopsis = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split("```", 2)[1]
+    listed = {line.split()[1] for line in synopsis.splitlines() if line.startswith("sfnsim ")}
+    assert set(main.list_commands(None)) <= listed  # type: ignore[arg-type]
