@@ -257,3 +257,145 @@ def test_the_graph_renders_in_a_headless_browser() -> None:
     # so the count reaches five state boxes' worth only when the graph itself is drawn.
     assert near(graph_colours, (0xDB, 0xEA, 0xFE)) > 5 * 80 * 30
     shutil.rmtree(profile, ignore_errors=True)
+
+
+# -- what a reader saw in the browser: clipped ticks, arrows through boxes, invisible short steps ----------
+ETL = {
+    "StartAt": "WaitForWindow",
+    "States": {
+        "WaitForWindow": {"Type": "Wait", "Seconds": 7200, "Next": "Extract"},
+        "Extract": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:extract",
+                    "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"}], "Next": "Transform"},
+        "Transform": {"Type": "Parallel", "Branches": [
+            {"StartAt": "Clean", "States": {"Clean": {"Type": "Pass", "End": True}}},
+            {"StartAt": "Dims", "States": {"Dims": {"Type": "Pass", "End": True}}}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"}], "Next": "LoadEach"},
+        "LoadEach": {"Type": "Map", "ItemsPath": "$.files", "ItemProcessor": {"StartAt": "Load", "States": {
+            "Load": {"Type": "Pass", "End": True}}},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"}], "Next": "Done"},
+        "NotifyFailure": {"Type": "Pass", "Next": "Failed"},
+        "Failed": {"Type": "Fail", "Error": "EtlFailed"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def etl_report() -> str:
+    # Extract fails three times (retries after 2, 4 and 8 s: 14 s in all) after a two-hour Wait.
+    busy = mock.raises("Busy", times=3).then(mock.returns({"files": ["a", "b"]}))
+    return report(ETL, {"files": ["a", "b"]}, handlers={"Extract": busy})
+
+
+def path_points(d: str, samples: int = 24) -> list[tuple[float, float]]:
+    """Points along an SVG path made of M, L, H, V and C commands (what the graph draws)."""
+    tokens = re.findall(r"[MLHVC]|-?\d+(?:\.\d+)?", d)
+    points: list[tuple[float, float]] = []
+    x = y = 0.0
+    index = 0
+    while index < len(tokens):
+        command = tokens[index]
+        index += 1
+        if command == "C":
+            x1, y1, x2, y2, x3, y3 = (float(tokens[index + k]) for k in range(6))
+            index += 6
+            for step in range(1, samples + 1):
+                t = step / samples
+                bx = (1 - t) ** 3 * x + 3 * (1 - t) ** 2 * t * x1 + 3 * (1 - t) * t * t * x2 + t ** 3 * x3
+                by = (1 - t) ** 3 * y + 3 * (1 - t) ** 2 * t * y1 + 3 * (1 - t) * t * t * y2 + t ** 3 * y3
+                points.append((bx, by))
+            x, y = x3, y3
+            continue
+        if command == "H":
+            target = (float(tokens[index]), y)
+            index += 1
+        elif command == "V":
+            target = (x, float(tokens[index]))
+            index += 1
+        else:
+            target = (float(tokens[index]), float(tokens[index + 1]))
+            index += 2
+        if command != "M":
+            points += [(x + (target[0] - x) * s / samples, y + (target[1] - y) * s / samples)
+                       for s in range(1, samples + 1)]
+        else:
+            points.append(target)
+        x, y = target
+    return points
+
+
+def test_catch_arrows_go_round_the_boxes_they_skip() -> None:
+    graph = svgs(etl_report())[0]
+    boxes = rects_by_state(graph)
+    catches = [p.get("d", "") for p in graph.iter(f"{SVG}path") if "catch" in p.get("class", "").split()]
+    assert len(catches) == 3  # Extract, Transform and LoadEach each catch into NotifyFailure
+    for d in catches:
+        for px, py in path_points(d):
+            inside = [name for name, (x, y, w, h) in boxes.items() if x + 2 < px < x + w - 2 and y + 2 < py < y + h - 2]
+            assert not inside, f"the Catch arrow {d!r} runs through {inside} at ({px:.0f}, {py:.0f})"
+
+
+def test_short_steps_stay_visible_beside_a_long_wait() -> None:
+    page = etl_report()
+    timeline = svgs(page)[1]
+    bars = {g.findtext(f"{SVG}title", "").split(" (")[0]: float(g.find(f"{SVG}rect").get("width", "0"))  # type: ignore[union-attr]
+            for g in timeline.iter(f"{SVG}g")}
+    # Linear, 14 s of 7214 would be 1.5 px wide: the axis gives it room, and says it is not to scale.
+    assert bars["Extract"] >= 20 and bars["WaitForWindow"] > bars["Extract"]
+    assert "Not to scale" in page
+    labels = [t.text for t in timeline.iter(f"{SVG}text") if "axis" in t.get("class", "")]
+    assert labels[0] == "+0s" and labels[-1] == "+2h 14s" and "+2h" in labels
+
+
+def test_the_report_title_is_the_same_from_run_and_walk(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main
+
+    definition = tmp_path / "etl.asl.json"
+    definition.write_text('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", str(definition), "--report", str(tmp_path / "run.html")]).exit_code == 0
+    assert runner.invoke(main, ["walk", str(definition), "--html", str(tmp_path / "walk.html")]).exit_code == 0
+    titles = {re.search(r"<title>(.*?)</title>", (tmp_path / f"{name}.html").read_text()).group(1)  # type: ignore[union-attr]
+              for name in ("run", "walk")}
+    assert titles == {"Run of etl"}
+
+
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.timeline')) {
+    const width = svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll('text.axis')) {
+      const box = text.getBBox();
+      out.push({label: text.textContent, left: box.x, right: box.x + box.width, width: width});
+    }
+  }
+  const pre = document.createElement('pre');
+  pre.id = 'measured';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def test_every_timeline_label_is_inside_the_drawing_in_a_browser() -> None:
+    import json
+
+    browser = chromium()
+    page = etl_report().replace("</body>", MEASURE + "</body>")
+    with tempfile.TemporaryDirectory() as scratch:
+        html_file, profile = Path(scratch, "report.html"), Path(scratch, "profile")
+        html_file.write_text(page, encoding="utf-8")
+        completed = subprocess.run(
+            [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+             "--virtual-time-budget=2000", "--dump-dom", html_file.as_uri()],
+            capture_output=True, timeout=60, check=False, text=True)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', completed.stdout, flags=re.S)
+    assert found, completed.stderr[-2000:]
+    labels = json.loads(found.group(1).replace("&quot;", '"'))
+    assert [label["label"] for label in labels][-1] == "+2h 14s"
+    for label in labels:
+        assert 0 <= label["left"] and label["right"] <= label["width"], label

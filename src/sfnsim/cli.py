@@ -394,7 +394,7 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
     if report is not None:
         from sfnsim.walk.html import render_report
 
-        _write_text_file(report, render_report(execution, title=machine.name), "--report")
+        _write_text_file(report, render_report(execution), "--report")
     if as_json:
         from sfnsim.render.data import execution_json
 

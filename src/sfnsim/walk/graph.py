@@ -43,6 +43,9 @@ class Edge:
     target: str
     kind: str  # next | choice | default | catch
     back: bool = False
+    # A forward edge that would cross a box between its ends runs down a lane on the left instead:
+    # its corner points, relative to the scope's origin until drawn.
+    detour: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -90,16 +93,61 @@ def _layout_scope(scope: Scope) -> Box:
     row_widths = [sum(boxes[n].width for n in row) + NODE_GAP * (len(row) - 1) for row in rows]
     content_width = max(row_widths, default=MIN_WIDTH)
     y = SCOPE_PAD * 2  # the start marker sits in the top padding
+    row_bottom: dict[str, float] = {}
     for row, row_width in zip(rows, row_widths, strict=True):
         x = SCOPE_PAD + (content_width - row_width) / 2
         row_height = max(boxes[n].height for n in row)
         for name in row:
             boxes[name].x, boxes[name].y = x, y + (row_height - boxes[name].height) / 2
+            row_bottom[name] = y + row_height
             x += boxes[name].width + NODE_GAP
         y += row_height + LAYER_GAP
-    box.width = content_width + SCOPE_PAD * 2 + box.lanes * 10
+    side_lanes = _route_detours(edges, boxes, rows, row_bottom, content_width)
+    box.width = content_width + SCOPE_PAD * 2 + box.lanes * 10 + side_lanes * 10
     box.height = y - LAYER_GAP + SCOPE_PAD * 2
     return box
+
+
+def _route_detours(edges: list[Edge], boxes: dict[str, Box], rows: list[list[str]],
+                   row_bottom: dict[str, float], content_width: float) -> int:
+    """Forward edges that skip a row and would cross a box in it run down a lane at the side nearer
+    to them instead (their horizontal runs lie in the free gaps between rows). The scope's content
+    moves right to make room for left lanes; returns how many lanes were added on both sides."""
+    row_of = {name: index for index, row in enumerate(rows) for name in row}
+    blocked = [e for e in edges if not _drawn_as_loop(e, boxes) and _crosses_a_box(e, boxes, rows, row_of)]
+    middle = SCOPE_PAD + content_width / 2
+    left = [e for e in blocked if boxes[e.source].x + boxes[e.source].width / 2 <= middle]
+    right = [e for e in blocked if e not in left]
+    shift = len(left) * 10
+    for state in boxes.values():
+        state.x += shift
+    content_right = SCOPE_PAD + shift + content_width
+    lanes = [(edge, SCOPE_PAD / 2 + i * 10, -1) for i, edge in enumerate(left)]
+    lanes += [(edge, content_right + 5 + i * 10, 1) for i, edge in enumerate(right)]
+    for edge, lane_x, side in lanes:
+        source, target = boxes[edge.source], boxes[edge.target]
+        leave_y = row_bottom[edge.source] + LAYER_GAP / 2
+        arrive_y = target.y - LAYER_GAP / 2
+        # Leave and arrive off-centre, on the lane's side, so as not to run along the centred edges.
+        sx = source.x + source.width / 2 + side * source.width / 4
+        tx = target.x + target.width / 2 + side * target.width / 4
+        edge.detour = [(sx, source.y + source.height), (sx, leave_y), (lane_x, leave_y), (lane_x, arrive_y),
+                       (tx, arrive_y), (tx, target.y - 1)]
+    return len(blocked)
+
+
+def _drawn_as_loop(edge: Edge, boxes: dict[str, Box]) -> bool:
+    source, target = boxes[edge.source], boxes[edge.target]
+    return edge.back or target.y < source.y + source.height
+
+
+def _crosses_a_box(edge: Edge, boxes: dict[str, Box], rows: list[list[str]], row_of: dict[str, int]) -> bool:
+    """Whether a box in a row between the edge's ends stands in the band the edge's curve sweeps."""
+    source, target = boxes[edge.source], boxes[edge.target]
+    sx, tx = source.x + source.width / 2, target.x + target.width / 2
+    left, right = min(sx, tx) - 8, max(sx, tx) + 8
+    between = (name for row in rows[row_of[edge.source] + 1:row_of[edge.target]] for name in row)
+    return any(boxes[name].x < right and boxes[name].x + boxes[name].width > left for name in between)
 
 
 def _layout_state(name: str, spec: dict[str, Any], scope: Scope) -> Box:
@@ -229,6 +277,9 @@ def _draw_scope(scope: Box, run: Run, parts: list[str]) -> None:
         if edge.back or target.y < source.y + source.height:
             lane += 1
             parts.append(_loop(source, target, right + lane * 10, edge.kind, taken))
+        elif edge.detour:
+            points = [(scope.x + x, scope.y + y) for x, y in edge.detour]
+            parts.append(_path("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points), edge.kind, taken))
         else:
             parts.append(_curve(source, target, edge.kind, taken))
     for box in scope.children:

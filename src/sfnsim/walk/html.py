@@ -8,6 +8,7 @@ that comes from a definition or a payload goes through ``html.escape``.
 
 from __future__ import annotations
 
+import bisect
 import math
 from html import escape
 from typing import TYPE_CHECKING
@@ -126,26 +127,87 @@ def timeline_svg(walkthrough: Walkthrough) -> str:
     total = max([walkthrough.ended_offset or 0.0, *ends, *(s.entered_offset for s in steps)], default=0.0)
     height = ROW_HEIGHT * (len(steps) + 1) + 8
     width = LABEL_WIDTH + BARS_WIDTH + 20
+    axis = TimeAxis.for_run(steps, total)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="timeline">']
-    scale = BARS_WIDTH / total if total > 0 else 0.0
-    for tick in _ticks(total):
-        x = LABEL_WIDTH + tick * scale
+    for tick in axis.ticks():
+        x = LABEL_WIDTH + axis.x(tick)
+        # Labels centre on their tick; the first and last keep inside the drawing.
+        anchor_at = "start" if x - LABEL_WIDTH < 20 else "end" if LABEL_WIDTH + BARS_WIDTH - x < 20 else "middle"
         parts.append(f'<line class="tick" x1="{x:.1f}" y1="{ROW_HEIGHT - 4}" x2="{x:.1f}" y2="{height}"/>')
-        parts.append(f'<text class="axis" x="{x:.1f}" y="{ROW_HEIGHT - 8}">+{escape(format_seconds(tick))}</text>')
+        parts.append(f'<text class="axis" x="{x:.1f}" y="{ROW_HEIGHT - 8}" text-anchor="{anchor_at}">'
+                     f'+{escape(format_seconds(tick))}</text>')
     for row, step in enumerate(steps, start=1):
-        parts.append(_timeline_row(step, row, scale))
+        parts.append(_timeline_row(step, row, axis))
     parts.append("</svg>")
-    note = "" if total > 0 else '<p class="note">The whole run took no virtual time.</p>'
+    if total <= 0:
+        note = '<p class="note">The whole run took no virtual time.</p>'
+    elif not axis.linear:
+        note = ('<p class="note">Not to scale: long stretches are drawn shorter than they are, so that short '
+                'steps (retries, quick tasks) stay visible. The labels give the true times.</p>')
+    else:
+        note = ""
     return "\n".join(parts) + note
 
 
-def _timeline_row(step: Step, row: int, scale: float) -> str:
+class TimeAxis:
+    """Virtual seconds to x positions on the bars' width.
+
+    Linear when every stretch between two events is wide enough to see; otherwise each stretch gets a
+    width that grows with the logarithm of its length, so 14 s of retries stay visible beside a 2 h Wait.
+    """
+
+    MIN_VISIBLE = 4.0  # px: narrower stretches are what a linear axis would hide
+
+    def __init__(self, marks: list[float], widths: list[float], linear: bool, total: float) -> None:
+        self.marks, self.linear, self.total = marks, linear, total
+        self.positions = [0.0]
+        for width in widths:
+            self.positions.append(self.positions[-1] + width)
+
+    @classmethod
+    def for_run(cls, steps: list[Step], total: float) -> "TimeAxis":
+        times = {0.0, total, *(s.entered_offset for s in steps),
+                 *(s.exited_offset for s in steps if s.exited_offset is not None)}
+        marks = sorted(t for t in times if 0 <= t <= total)
+        lengths = [b - a for a, b in zip(marks, marks[1:])]
+        if total <= 0 or min(lengths, default=total) * BARS_WIDTH / total >= cls.MIN_VISIBLE:
+            return cls(marks, [length * BARS_WIDTH / total if total > 0 else 0.0 for length in lengths], True, total)
+        weights = [math.log1p(length) + 0.2 for length in lengths]
+        scale = BARS_WIDTH / sum(weights)
+        return cls(marks, [w * scale for w in weights], False, total)
+
+    def x(self, seconds: float) -> float:
+        if self.total <= 0:
+            return 0.0
+        if self.linear:
+            return seconds * BARS_WIDTH / self.total
+        index = max(0, min(bisect.bisect_right(self.marks, seconds) - 1, len(self.marks) - 2))
+        start, end = self.marks[index], self.marks[index + 1]
+        share = (seconds - start) / (end - start) if end > start else 0.0
+        return self.positions[index] + share * (self.positions[index + 1] - self.positions[index])
+
+    def ticks(self) -> list[float]:
+        if self.linear:
+            return _ticks(self.total)
+        ticks: list[float] = []
+        for mark in self.marks:  # the moments something happened, where labels do not collide
+            if not ticks or self.x(mark) - self.x(ticks[-1]) >= 64:
+                ticks.append(mark)
+        if ticks[-1] != self.total:  # the end is always labelled
+            if len(ticks) > 1 and self.x(self.total) - self.x(ticks[-1]) < 64:
+                ticks.pop()
+            ticks.append(self.total)
+        return ticks
+
+
+def _timeline_row(step: Step, row: int, axis: TimeAxis) -> str:
     y = row * ROW_HEIGHT + 4
     depth = len(step.trail) // 2
     label = f"{step.number}. {step.name}" + (f" [{step.lane}]" if step.lane else "")
-    start = LABEL_WIDTH + step.entered_offset * scale
-    width = max((step.duration or 0.0) * scale, 3.0)
+    start = LABEL_WIDTH + axis.x(step.entered_offset)
+    end = LABEL_WIDTH + axis.x(step.exited_offset if step.exited_offset is not None else step.entered_offset)
+    width = max(end - start, 3.0)
     kind = "failed" if step.error is not None and step.catch is None else "caught" if step.catch else "ok"
     took = "" if step.duration is None else f", took {format_seconds(step.duration)}"
     return (f'<a href="#{anchor(step)}"><g class="row {kind}"><title>{escape(step.name)} ({escape(step.state_type)}): '
