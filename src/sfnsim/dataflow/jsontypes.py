@@ -28,3 +28,95 @@ def described_type(value: Any) -> str:
     """The type with an article, for messages: "a number", "an array", "null"."""
     name = json_type_name(value)
     return _ARTICLES.get(name, f"a {name}")
+
+
+# How deeply a JSON value may nest. AWS documents no bound; sfnsim's own code walks values
+# recursively, so it refuses deeper values with a named error instead of overflowing the stack.
+MAX_NESTING_DEPTH = 500
+# Python refuses to turn integers past about 4,300 digits into text (sys.get_int_max_str_digits),
+# so no JSON text sfnsim writes can hold them. Measured in bits: str() would refuse to count digits.
+MAX_INTEGER_BITS = 14_284  # 4,300 decimal digits
+
+_HINTS = {
+    "tuple": "return a list instead",
+    "set": "return a sorted list instead",
+    "frozenset": "return a sorted list instead",
+    "datetime": "return its .isoformat() text",
+    "date": "return its .isoformat() text",
+    "FakeDatetime": "return its .isoformat() text",  # a datetime while freezegun is active
+    "FakeDate": "return its .isoformat() text",
+    "Decimal": "return an int or a float",
+    "bytes": "decode it to text (or base64-encode it)",
+    "bytearray": "decode it to text (or base64-encode it)",
+    "generator": "return a list, e.g. list(...)",
+}
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> str | None:
+    """What makes ``value`` something no JSON document (and so no AWS payload) can hold, or None.
+
+    The answer says where, as a JSONPath (``$.rows[2].when: a datetime is not a JSON value; ...``).
+    The walk is iterative, so a value nested far too deeply is reported, not a RecursionError.
+    """
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
+    while stack:
+        item, depth, path = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and not _encodable(item):
+                return f"{_where(path)}: the text holds a lone surrogate (not valid Unicode): {item[:40]!r}"
+        elif kind is int:
+            if item.bit_length() > MAX_INTEGER_BITS:
+                return f"{_where(path)}: an integer of more than 4300 digits cannot be written as JSON text"
+        elif kind is float:
+            if item != item or item in _INFINITIES:
+                return f"{_where(path)}: {item!r} is not a JSON number"
+        elif item is None or kind is bool:
+            continue
+        elif isinstance(item, (dict, list)):
+            if depth >= max_depth:
+                return f"{_where(path)}: nested more than {max_depth} levels deep (sfnsim's limit)"
+            if isinstance(item, list):
+                stack.extend((child, depth + 1, (*path, index)) for index, child in enumerate(item))
+                continue
+            for key, child in item.items():
+                if type(key) is not str:
+                    return f"{_where(path)}: the key {key!r} is {_a(type(key).__name__)}; JSON object keys are text"
+                if not key.isascii() and not _encodable(key):
+                    return f"{_where(path)}: the key {key!r} holds a lone surrogate (not valid Unicode)"
+                stack.append((child, depth + 1, (*path, key)))
+        elif isinstance(item, (str, int, float)):  # a subclass (an IntEnum, a str subclass) is checked as its base
+            base = str if isinstance(item, str) else int if isinstance(item, int) else float
+            stack.append((base(item), depth, path))
+        else:
+            name = kind.__name__
+            hint = _HINTS.get(name)
+            return f"{_where(path)}: {_a(name)} is not a JSON value" + (f"; {hint}" if hint else "")
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    if len(path) > 12:  # deep: the first steps and the last ones say enough
+        return f"{_where(path[:4])}...{_where(path[-4:])[1:]} (at depth {len(path)})"
+    text = "$"
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif step.isidentifier():
+            text += f".{step}"
+        else:
+            text += f"[{step!r}]"
+    return text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from sfnsim.dataflow.context import ExecutionInfo
-from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
+from sfnsim.dataflow.jsontypes import json_value_problem
+from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, payload_size
 from sfnsim.engine.clock import VirtualClock, iso_millis, utc
 from sfnsim.engine.compiler import CompiledMachine
 from sfnsim.engine.runtime import Branch, Run
@@ -71,7 +71,7 @@ class ExecutionRunner:
             state_machine_name=machine_name,
         )
         self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
-                       dispatcher, dict(options.s3_objects))
+                       dispatcher, _checked_s3_objects(options.s3_objects))
         if options.inspect:
             from sfnsim.engine.inspection import Inspector
 
@@ -129,7 +129,7 @@ class ExecutionRunner:
 
     def send_task_success(self, token: str, output: Any) -> None:
         self._require_token(token)
-        _check_input(output)
+        _check_input(output, "output sent with send_task_success")
         self.scheduler.wake(("token", token), ("success", output, None))
         self.advance(quiesce=True)
 
@@ -211,13 +211,32 @@ def _checked_start_time(start: datetime) -> datetime:
     return aware
 
 
-def _check_input(value: Any) -> None:
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"execution input is not JSON-serialisable: {exc}") from None
-    if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise InputError("execution input is larger than AWS's 256 KiB limit")
+def _checked_s3_objects(objects: Mapping[tuple[str, str], str | bytes]) -> dict[tuple[str, str], str]:
+    """``{(bucket, key): body}``; a ``bytes`` body (as a CSV file reads) is taken as UTF-8 text."""
+    if not isinstance(objects, Mapping):
+        raise InputError(f"s3_objects must map (bucket, key) to the object's body, got {type(objects).__name__}")
+    checked: dict[tuple[str, str], str] = {}
+    for where, body in objects.items():
+        if not (isinstance(where, tuple) and len(where) == 2 and all(isinstance(part, str) for part in where)):
+            raise InputError(f"s3_objects: keys are (bucket, key) pairs of text, got {where!r}")
+        if isinstance(body, (bytes, bytearray)):
+            try:
+                body = bytes(body).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"s3_objects[{where!r}]: the body is not UTF-8 text ({exc}); sfnsim reads "
+                                 "JSON, JSONL, CSV and manifest objects as text") from None
+        if not isinstance(body, str):
+            raise InputError(f"s3_objects[{where!r}]: the body must be text or bytes, got {type(body).__name__}")
+        checked[where] = body
+    return checked
+
+
+def _check_input(value: Any, what: str = "execution input") -> None:
+    problem = json_value_problem(value)
+    if problem is not None:
+        raise InputError(f"the {what} is not JSON: {problem}")
+    if payload_size(value) > MAX_PAYLOAD_BYTES:
+        raise InputError(f"the {what} is larger than AWS's 256 KiB limit")
 
 
 __all__ = ["ExecutionRunner", "ExecutionOptions", "StatesError"]

@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
-from sfnsim.tasks.outcomes import TaskResponse
+from sfnsim.dataflow.jsontypes import json_value_problem
+from sfnsim.tasks.outcomes import PENDING, TaskResponse
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_name
 from sfnsim.tasks.virtual_time import frozen_at
 
@@ -127,6 +128,7 @@ class TaskDispatcher:
         sfnsim's own errors (a mock set up wrongly, a MockConfigFile without a response for this
         invocation) are the exception: they are the test's mistake, not the task's, and go to the caller.
         """
+        _check_signature(handler, context)
         moment = (context.invoked_time or context.entered_time) if getattr(handler, "reads_clock", True) else None
         # Freezing sits outside the try: a failure there is sfnsim's, not the handler's.
         with frozen_at(moment, keep=package_of(handler)):  # handler code sees the virtual clock
@@ -135,11 +137,14 @@ class TaskDispatcher:
             except SfnSimError:
                 raise
             except StatesError as failure:  # TaskFailed and friends: exact names
+                _check_failure(handler, context, failure.error, failure.cause, "raised TaskFailed")
                 return TaskCall(error=failure.error, cause=failure.cause)
             except Exception as exc:  # the handler's own bug or deliberate raise: AWS names it by type
-                return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource))
+                return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource, handler, context))
         if isinstance(answer, TaskResponse):
-            return _task_call(answer, context)
+            return _task_call(answer, context, handler)
+        if answer is not PENDING:
+            _check_result(handler, context, answer, "returned")
         return TaskCall(value=answer)
 
     @staticmethod
@@ -161,7 +166,14 @@ def call_handler(handler: Handler, payload: Any, context: Any) -> Any:
     return handler(payload)
 
 
-def _task_call(answer: TaskResponse, context: TaskContext) -> TaskCall:
+def _task_call(answer: TaskResponse, context: TaskContext, handler: Handler) -> TaskCall:
+    if answer.value is not PENDING:
+        _check_result(handler, context, answer.value, "returned TaskResponse(value=...) with")
+    if answer.has_submitted:
+        _check_result(handler, context, answer.submitted, "returned TaskResponse(submitted=...) with")
+    if answer.error is not None or answer.cause is not None:
+        _check_failure(handler, context, answer.error, answer.cause, "returned TaskResponse(error=...)",
+                       error_required=False)
     duration = answer.duration
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration != duration or duration < 0:
         raise HandlerError(
@@ -173,6 +185,79 @@ def _task_call(answer: TaskResponse, context: TaskContext) -> TaskCall:
         raw=answer.raw, submitted=answer.submitted if answer.has_submitted else None,
         has_submitted=answer.has_submitted,
     )
+
+
+def describe_handler(handler: Handler) -> str:
+    """How a message names a handler: ``module.function`` for code, the repr for mocks."""
+    name = getattr(handler, "__qualname__", None)
+    module = getattr(handler, "__module__", None)
+    if isinstance(name, str) and not name.startswith("<"):
+        return f"{module}.{name}" if isinstance(module, str) and module != "__main__" else name
+    if isinstance(name, str):  # a lambda or a nested function: where it was written says more
+        code = getattr(handler, "__code__", None)
+        if code is not None:
+            return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+    try:
+        return repr(handler)
+    except Exception:
+        return type(handler).__name__
+
+
+def _mistake(handler: Handler, context: TaskContext, what: str) -> HandlerError:
+    return HandlerError(f"Task state {context.state_name!r}: the handler {describe_handler(handler)} {what}")
+
+
+def _check_result(handler: Handler, context: TaskContext, value: Any, verb: str) -> None:
+    """A handler's result must be a value JSON can hold: that is all a task can ever return on AWS."""
+    problem = json_value_problem(value)
+    if problem is not None:
+        raise _mistake(handler, context, f"{verb} a value that is not JSON: {problem}")
+
+
+def _check_failure(handler: Handler, context: TaskContext, error: Any, cause: Any, how: str,
+                   *, error_required: bool = True) -> None:
+    if error_required and error is None:
+        raise _mistake(handler, context, f"{how} with no error name, which would make the task succeed; "
+                                         "name the error, e.g. TaskFailed('MyError', 'what went wrong')")
+    for field, value in (("error", error), ("cause", cause)):
+        if value is not None and not isinstance(value, str):
+            raise _mistake(handler, context, f"{how} with a {type(value).__name__} as {field}; "
+                                             f"error and cause are text")
+        if isinstance(value, str) and json_value_problem(value) is not None:
+            raise _mistake(handler, context, f"{how} whose {field} is not valid Unicode text: {value[:40]!r}")
+
+
+def _check_signature(handler: Handler, context: TaskContext) -> None:
+    """Refuse a handler that cannot take (payload) or (payload, context), before calling it: the
+    TypeError Python would raise is about sfnsim's call, not the handler's own code."""
+    problem = _signature_problem(handler)
+    if problem is not None:
+        raise _mistake(handler, context, problem)
+
+
+def _signature_problem(handler: Handler) -> str | None:
+    try:
+        return _cached_signature_problem(handler)
+    except TypeError:  # an unhashable callable
+        return _uncached_signature_problem(handler)
+
+
+def _uncached_signature_problem(handler: Handler) -> str | None:
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call speak for itself
+        return None
+    arguments = (None, None) if _positional_arity(handler) >= 2 else (None,)
+    try:
+        signature.bind(*arguments)
+    except TypeError as exc:
+        shown = ", ".join(str(parameter.replace(annotation=parameter.empty)) for parameter in signature.parameters.values())
+        return (f"cannot be called as a task handler: its signature is ({shown}) ({exc}); "
+                "a handler takes (payload) or (payload, context)")
+    return None
+
+
+_cached_signature_problem = lru_cache(maxsize=1024)(_uncached_signature_problem)
 
 
 def _checked_handlers(handlers: Mapping[str, Handler] | None) -> dict[str, Handler]:
@@ -223,12 +308,19 @@ def _arity(handler: Handler) -> int:
     return count
 
 
-def _exception_cause(exc: Exception, resource: Resource) -> str:
+def _exception_cause(exc: Exception, resource: Resource, handler: Handler, context: TaskContext) -> str:
     """Lambda reports an unhandled exception as JSON with errorMessage/errorType/stackTrace."""
+    try:
+        message = str(exc)
+    except Exception as broken:
+        raise _mistake(handler, context, f"raised {type(exc).__name__}, whose str() itself raised "
+                                         f"{type(broken).__name__}: the failure has no readable cause") from None
+    if json_value_problem(message) is not None:
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if not resource.is_lambda:
-        return str(exc)
+        return message
     frames = traceback.format_list(_user_frames(exc))
-    body = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": frames}
+    body = {"errorMessage": message, "errorType": type(exc).__name__, "stackTrace": frames}
     if resource.kind == LAMBDA_FUNCTION:
         return json.dumps(body)
     return json.dumps(body, separators=(",", ":"))
