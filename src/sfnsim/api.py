@@ -26,6 +26,7 @@ class StateMachine:
         self.definition = definition
         self.name = name
         self.source = source
+        self.default_aws: Any = None  # the aws= of runs that give none (set by the sfn fixture's use_aws)
         self._compiled: CompiledMachine = compile_machine(definition)
 
     # -- loading --------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ class StateMachine:
               mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
               test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
               region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
-              run_for: float | None = None) -> "Execution":
+              run_for: float | None = None, aws: Any = None) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
@@ -70,11 +71,17 @@ class StateMachine:
         ``handlers`` maps a state name, a resource ARN or a Lambda function name to a callable or
         mock; ``mock_config``/``test_case`` read an AWS Step Functions Local MockConfigFile.
         ``inspect=True`` records every state's data-flow stages (``Execution.inspection``).
+        ``aws`` sends the Tasks no handler or mock answers to an AWS API, and the Map's ItemReader and
+        ResultWriter to its S3: ``"moto"``, ``"endpoint=URL"``, ``"profile=NAME"``, a ``boto3.Session``
+        or a mapping per service (see docs/aws.md). Without it, the machine's default (``sfn.use_aws``).
         """
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
                                    inspect=inspect, role_arn=role_arn, region=region, account=account)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
-                                           machine_name=self.name)
+                                           machine_name=self.name, aws=self.default_aws if aws is None else aws,
+                                           region=region)
+        if dispatcher.aws is not None:
+            dispatcher.aws.seed_s3(options.s3_objects)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
         runner.start(until=run_for)
         return Execution(self, runner)
@@ -84,7 +91,7 @@ class StateMachine:
             s3_objects: Mapping[tuple[str, str], str] | None = None,
             mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
             test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
-            region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> "Execution":
+            region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT, aws: Any = None) -> "Execution":
         """Run an execution to its end and return it.
 
         Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
@@ -92,7 +99,7 @@ class StateMachine:
         """
         execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
                                s3_objects=s3_objects, mock_config=mock_config, test_case=test_case,
-                               inspect=inspect, role_arn=role_arn, region=region, account=account)
+                               inspect=inspect, role_arn=role_arn, region=region, account=account, aws=aws)
         execution._runner.finish()
         return execution
 

@@ -100,7 +100,8 @@ class ExecutionRunner:
         if self.status != RUNNING:
             return
         try:
-            with clock_scope(keep=self.run.tasks.user_packages), _fewer_collections():
+            with clock_scope(keep=self.run.tasks.user_packages), self.run.tasks.services_running(), \
+                    _fewer_collections():
                 self.scheduler.run(quiesce=quiesce, until=until)
         except ExecutionDeadline:
             self.scheduler.cancel_all()

@@ -143,6 +143,9 @@ class S3Store:
     def __init__(self, objects: dict[tuple[str, str], str]) -> None:
         self.objects = objects
 
+    def put(self, bucket: str, key: str, body: str) -> None:
+        self.objects[(bucket, key)] = body
+
     def bucket_exists(self, bucket: str) -> bool:
         return any(name == bucket for name, _ in self.objects)
 
@@ -160,6 +163,13 @@ class S3Store:
         # S3 lists keys in ascending UTF-8 byte order.
         found = [(key, body) for (name, key), body in self.objects.items() if name == bucket and key.startswith(prefix)]
         return sorted(found, key=lambda pair: pair[0].encode("utf-8"))
+
+
+def s3_store(run: Any) -> Any:
+    """The S3 a Map reads and writes: the AWS backend's when ``aws=`` covers S3, else ``s3_objects``."""
+    backend = run.tasks.aws
+    store = backend.s3_store() if backend is not None else None
+    return store if store is not None else S3Store(run.s3_objects)
 
 
 def _no_such_bucket(bucket: Any) -> str:
@@ -263,11 +273,11 @@ _PARSERS: dict[str, Callable[[ReaderConfig, str, S3Store], Dataset]] = {
 
 
 # -- the S3 actions ---------------------------------------------------------------------------------
-def _get_object(config: ReaderConfig, arguments: dict[str, Any], store: S3Store, started: float) -> Dataset:
+def _get_object(config: ReaderConfig, arguments: dict[str, Any], store: Any, started: float) -> Dataset:
     return config.parse(store.get(arguments.get("Bucket"), arguments.get("Key")), store)
 
 
-def _list_objects(config: ReaderConfig, arguments: dict[str, Any], store: S3Store, started: float) -> Dataset:
+def _list_objects(config: ReaderConfig, arguments: dict[str, Any], store: Any, started: float) -> Dataset:
     bucket = arguments.get("Bucket")
     listed = store.list(bucket, arguments.get("Prefix") or "")
     if config.transformation == "LOAD_AND_FLATTEN":
@@ -322,7 +332,7 @@ class ItemReader:
         arguments = self._arguments(visit, data)
         if not isinstance(arguments, dict):
             raise reader_failed(f"The ItemReader arguments must be an object, but were: {dump_json(arguments)}")
-        store = S3Store(visit.run.s3_objects)
+        store = s3_store(visit.run)
         dataset = self.action(self.config, arguments, store, visit.run.clock.now().timestamp())
         max_items = self.max_items.value(visit, data) if self.max_items.present else None
         return dataset.limited(int(max_items) if max_items is not None and max_items <= MAX_ITEMS_LIMIT else None)

@@ -4,7 +4,9 @@ A Task's result comes from the first that applies (DESIGN.md, "Tasks"):
 1. a handler registered under the state's name,
 2. a handler registered under the resource (the full ARN, or the Lambda function's name/ARN),
 3. a MockConfigFile test case that maps the state to a mocked response (``sfnsim.tasks.mock_config``),
-4. otherwise a HandlerError that names the state and resource and says how to provide one.
+4. the AWS backend given with ``aws=`` (moto, an endpoint or a session: ``sfnsim.tasks.aws_backend``),
+   when it serves the Task's service,
+5. otherwise a HandlerError that names the state and resource and says how to provide one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import inspect
 import json
 import os
 import traceback
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -24,6 +27,7 @@ from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_na
 from sfnsim.tasks.virtual_time import frozen_at
 
 if TYPE_CHECKING:
+    from sfnsim.tasks.aws_backend import AwsBackend
     from sfnsim.tasks.mock_config import MockedTestCase
 
 Handler = Callable[..., Any]
@@ -57,9 +61,14 @@ class TaskCall:
 
 class TaskDispatcher:
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *,
-                 mock_case: "MockedTestCase | None" = None) -> None:
+                 mock_case: "MockedTestCase | None" = None, aws: "AwsBackend | None" = None) -> None:
         self.handlers = _checked_handlers(handlers)
         self.mock_case = mock_case
+        self.aws = aws
+
+    def services_running(self) -> AbstractContextManager[None]:
+        """Around engine work: what the AWS backend needs on while tasks run (moto's mock)."""
+        return self.aws.active() if self.aws is not None else nullcontext()
 
     @property
     def user_packages(self) -> frozenset[str]:
@@ -68,22 +77,29 @@ class TaskDispatcher:
 
     @classmethod
     def create(cls, handlers: Mapping[str, Handler] | None = None, *, mock_config: Any = None,
-               test_case: str | None = None, machine_name: str = "StateMachine") -> "TaskDispatcher":
+               test_case: str | None = None, machine_name: str = "StateMachine", aws: Any = None,
+               region: str = "us-east-1") -> "TaskDispatcher":
         """A dispatcher for one execution (MockConfigFile invocation counts start at 0).
 
         ``mock_config`` is a MockConfigFile path, its parsed content, or a ``MockConfig``;
         ``test_case`` names the test case, looked up under ``machine_name`` (or the file's only machine).
+        ``aws`` is where Tasks nothing else answers are sent (``sfnsim.tasks.aws_backend``).
         """
+        backend = None
+        if aws is not None:
+            from sfnsim.tasks.aws_backend import AwsBackend
+
+            backend = AwsBackend.from_option(aws, region)
         if mock_config is None:
             if test_case is not None:
                 raise HandlerError(
                     f"test_case={test_case!r} needs mock_config= (the MockConfigFile that defines it), e.g. "
                     f"sm.run(input, mock_config='MockConfigFile.json', test_case={test_case!r})"
                 )
-            return cls(handlers)
+            return cls(handlers, aws=backend)
         from sfnsim.tasks.mock_config import MockConfig
 
-        return cls(handlers, mock_case=MockConfig.load(mock_config).test_case(machine_name, test_case))
+        return cls(handlers, mock_case=MockConfig.load(mock_config).test_case(machine_name, test_case), aws=backend)
 
     def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
         """The handler for a Task: by state name, by resource, then from the MockConfigFile test case."""
@@ -93,6 +109,10 @@ class TaskDispatcher:
                 return handler
         if self.mock_case is not None:
             handler = self.mock_case.handler_for(state_name)
+            if handler is not None:
+                return handler
+        if self.aws is not None:  # last: handlers and mocks win per state
+            handler = self.aws.handler_for(state_name, resource, parameters)
             if handler is not None:
                 return handler
         raise HandlerError(self._missing_message(state_name, resource, parameters))
@@ -120,6 +140,8 @@ class TaskDispatcher:
         else:
             lines.append("or give a MockConfigFile test case: "
                          "sm.run(input, mock_config='MockConfigFile.json', test_case='HappyPath').")
+        if self.aws is None and resource.kind == "service" and not resource.is_lambda:
+            lines.append("or send it to an AWS API: sm.run(input, aws='moto') (or aws='endpoint=http://localhost:4566').")
         return "\n".join(lines)
 
     def call(self, handler: Handler, payload: Any, context: TaskContext, resource: Resource) -> TaskCall:

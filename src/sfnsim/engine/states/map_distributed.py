@@ -21,7 +21,7 @@ from typing import Any, Generator
 from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
-from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, S3Store
+from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, s3_store
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, Visit
@@ -310,18 +310,18 @@ class _ResultWriter:
         bucket, prefix = arguments.get("Bucket"), arguments.get("Prefix") or ""
         base = f"{prefix}/" if prefix and not prefix.endswith("/") else prefix
         base += f"{map_run.uuid}/"
-        store = S3Store(visit.run.s3_objects)
+        store = s3_store(visit.run)
         files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
         failed = [c.record(map_run) for c in children if c.failed]
         for status, records in (("SUCCEEDED", succeeded), ("FAILED", failed)):
             if records:
                 key = f"{base}{status}_0.json"
                 body = self._serialise(records)
-                store.objects[(bucket, key)] = body
+                store.put(bucket, key, body)
                 files[status].append({"Key": key, "Size": len(body.encode("utf-8"))})
         manifest_key = f"{base}manifest.json"
         manifest = {"DestinationBucket": bucket, "MapRunArn": map_run.arn, "ResultFiles": files}
-        store.objects[(bucket, manifest_key)] = json.dumps(manifest, indent=2)
+        store.put(bucket, manifest_key, json.dumps(manifest, indent=2))
         return {"MapRunArn": map_run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
 
     def _transform(self, map_run: _MapRun, children: list[_Child]) -> list[Any]:

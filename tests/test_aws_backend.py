@@ -1,0 +1,259 @@
+"""Task integrations sent to an AWS API (moto in-process) with run(aws=...).
+
+Expected values come from AWS: the executions recorded on AWS in the conformance corpus (error
+names, cause texts, response shapes) and the "Handling errors in SDK integrations" rule of the
+Step Functions developer guide. moto's own gaps (messages it words differently, fields it omits) are
+named where a test steps around them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+from corpus import conformance_case
+
+from sfnsim import StateMachine
+from sfnsim.conformance.placeholders import Matcher
+from sfnsim.errors import HandlerError
+from sfnsim.tasks.aws_backend import AwsBackend
+from sfnsim.tasks.aws_sdk_names import pascal_case, sdk_error_name
+
+moto = pytest.importorskip("moto")
+
+BACKEND = AwsBackend.from_option("moto")
+assert BACKEND is not None
+
+
+@pytest.fixture
+def aws():
+    """moto for one test; the workflow's calls join it, so the test sees what the workflow did."""
+    with moto.mock_aws():
+        yield BACKEND
+
+
+def make_table(name: str) -> None:
+    BACKEND.client("dynamodb").create_table(
+        TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+
+
+def run_case(id_part: str, **options):
+    case = conformance_case(id_part)
+    machine = StateMachine.from_dict(case["definition"])
+    return case, machine.run(case["input"], aws="moto", **options)
+
+
+def task_events(execution) -> list[dict]:
+    return [e for e in execution.history if e["type"].startswith("Task") and "State" not in e["type"]]
+
+
+# -- names ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("service_id", "client_name"), [
+    ("ACM PCA", "AcmPca"),  # the guide's example: AcmPca.ResourceNotFoundException
+    ("DynamoDB", "DynamoDb"), ("S3", "S3"), ("Secrets Manager", "SecretsManager"),  # recorded on AWS
+    ("SFN", "Sfn"), ("CloudWatch Logs", "CloudWatchLogs"), ("EC2", "Ec2"),
+])
+def test_service_names_are_the_sdk_client_names(service_id, client_name):
+    assert pascal_case(service_id) == client_name
+
+
+def test_error_names_follow_the_documented_rule():
+    assert sdk_error_name("ACM PCA", "ResourceNotFoundException") == "AcmPca.ResourceNotFoundException"
+    # S3's BucketAlreadyExists has no suffix in the API reference; Step Functions adds it.
+    assert sdk_error_name("S3", "BucketAlreadyExists") == "S3.BucketAlreadyExistsException"
+    # An error the service model does not declare: the service's base exception, as recorded.
+    assert sdk_error_name("DynamoDB", None) == "DynamoDb.DynamoDbException"
+
+
+# -- aws-sdk integrations, against AWS's recordings ----------------------------------------------------
+def test_sdk_put_and_delete_item_return_the_api_response(aws):
+    make_table("sfn_test_table_de5cc4b7")
+    case, ex = run_case("TestTaskServiceAwsSdk::test_dynamodb_put_delete_item")
+    assert ex.status == "SUCCEEDED"
+    assert Matcher(case.get("placeholders")).mismatch(case["expected"]["output"], ex.output) is None
+    scheduled = [e["taskScheduledEventDetails"] for e in ex.history if e["type"] == "TaskScheduled"]
+    assert scheduled[0]["parameters"] == {"TableName": "sfn_test_table_de5cc4b7",
+                                          "Item": {"data": {"S": "HelloWorld"}, "id": {"S": "id1"}}}
+    assert scheduled[0]["resourceType"] == "aws-sdk:dynamodb" and scheduled[0]["resource"] == "putItem"
+    item = BACKEND.client("dynamodb").get_item(TableName="sfn_test_table_de5cc4b7", Key={"id": {"S": "id1"}})
+    assert "Item" not in item  # deleted by the second state
+
+
+@pytest.mark.parametrize("id_part", [
+    "TestAwsSdk::test_dynamodb_put_item_no_such_table",
+    "TestAwsSdk::test_dynamodb_invalid_param",
+])
+def test_sdk_errors_are_named_and_worded_as_on_aws(aws, id_part):
+    make_table("some_other_table")
+    case, ex = run_case(id_part)
+    matcher = Matcher(case.get("placeholders"))
+    assert ex.status == "FAILED"
+    assert ex.error == case["expected"]["error"]
+    assert matcher.mismatch(case["expected"]["cause"], ex.cause) is None, ex.cause
+
+
+def test_sdk_s3_error_is_caught_by_its_name(aws):
+    case, ex = run_case("TestAwsSdk::test_no_such_bucket")
+    assert ex.status == "SUCCEEDED"
+    assert Matcher(case.get("placeholders")).mismatch(case["expected"]["output"], ex.output) is None
+
+
+def test_sdk_s3_put_object_sends_json_as_its_text(aws):
+    BACKEND.client("s3").create_bucket(Bucket="bucket-name")
+    case, ex = run_case("TestTaskServiceAwsSdk::test_s3_put_object[dict]")
+    expected = case["expected"]["output"]
+    assert ex.status == "SUCCEEDED"
+    # The ETag and checksum AWS recorded are those of the compact JSON text of {"Dict": "Value"}.
+    assert ex.output["ETag"] == expected["ETag"]
+    assert ex.output["ChecksumCRC32"] == expected["ChecksumCRC32"]
+    body = BACKEND.client("s3").get_object(Bucket="bucket-name", Key="file-key")["Body"].read()
+    assert json.loads(body) == {"Dict": "Value"}
+
+
+def test_sdk_s3_get_object_reads_the_body_as_text(aws):
+    case, ex = run_case("TestTaskServiceAwsSdk::test_s3_get_object[str]",
+                        s3_objects={("bucket-name", "file_key"): "text data"})
+    expected = case["expected"]["output"]
+    assert ex.status == "SUCCEEDED"
+    # moto does not report ServerSideEncryption (AWS encrypts every object with AES256 by default).
+    expected.pop("ServerSideEncryption")
+    ex.output.pop("ServerSideEncryption", None)
+    assert Matcher().mismatch(expected, ex.output) is None, ex.output
+
+
+# -- optimised integrations -----------------------------------------------------------------------
+def test_dynamodb_optimised_put_and_get_item(aws):
+    make_table("table-name")
+    case, ex = run_case("TestTaskServiceDynamoDB::test_base_integrations[DYNAMODB_PUT_GET_ITEM]")
+    expected = case["expected"]["output"]
+    assert ex.status == "SUCCEEDED"
+    assert ex.output["getItemOutput"]["Item"] == expected["getItemOutput"]["Item"]  # typed values, as AWS returns
+    for result in ("putItemOutput", "getItemOutput"):
+        metadata = ex.output[result]["SdkHttpMetadata"]
+        assert set(ex.output[result]) == set(expected[result])
+        assert set(metadata) == {"AllHttpHeaders", "HttpHeaders", "HttpStatusCode"}
+        assert metadata["HttpStatusCode"] == 200
+        assert metadata["HttpHeaders"]["Content-Type"] == "application/x-amz-json-1.0"
+        assert metadata["AllHttpHeaders"]["Content-Type"] == ["application/x-amz-json-1.0"]
+        assert ex.output[result]["SdkResponseMetadata"]["RequestId"] == metadata["HttpHeaders"]["x-amzn-RequestId"]
+
+
+def test_dynamodb_optimised_condition_failure_uses_the_java_1_sdk_names(aws):
+    make_table("status")
+    BACKEND.client("dynamodb").put_item(TableName="status", Item={"id": {"S": "run-1"}})
+    sm = StateMachine.from_dict({"StartAt": "Claim", "States": {"Claim": {
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+        "Parameters": {"TableName": "status", "Item": {"id": {"S": "run-1"}},
+                       "ConditionExpression": "attribute_not_exists(id)"}}}})
+    ex = sm.run({}, aws="moto")
+    assert ex.error == "DynamoDB.ConditionalCheckFailedException"
+    assert re.fullmatch(r"The conditional request failed \(Service: AmazonDynamoDBv2; Status Code: 400; "
+                        r"Error Code: ConditionalCheckFailedException; Request ID: \S+; Proxy: null\)", ex.cause)
+
+
+def test_sqs_send_message_response_and_the_message_sent(aws):
+    url = BACKEND.client("sqs").create_queue(QueueName="queue-72da85af")["QueueUrl"]
+    case = conformance_case("TestTaskServiceSqs::test_send_message_attributes")
+    case["input"]["QueueUrl"] = url
+    ex = StateMachine.from_dict(case["definition"]).run(case["input"], aws="moto")
+    assert ex.status == "SUCCEEDED"
+    assert set(ex.output) == set(case["expected"]["output"])
+    message = BACKEND.client("sqs").receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    assert message["MessageId"] == ex.output["MessageId"]
+    assert message["Body"] == "test_message_body"
+    assert message["MessageAttributes"]["my_attribute_no_1"]["StringValue"] == "Hello"
+
+
+def test_sns_publish_and_missing_topic(aws):
+    arn = BACKEND.client("sns").create_topic(Name="topic_a4592f29")["TopicArn"]
+    case = conformance_case("TestTaskServiceSns::test_publish_base[HelloWorld]")
+    machine = StateMachine.from_dict(case["definition"])
+    ex = machine.run({**case["input"], "TopicArn": arn}, aws="moto")
+    assert ex.status == "SUCCEEDED"
+    assert set(ex.output) == set(case["expected"]["output"])
+    missing = machine.run({**case["input"], "TopicArn": arn + "-gone"}, aws="moto")
+    assert missing.error == "SNS.NotFoundException"  # as recorded; moto words the message its own way
+    assert re.fullmatch(r".+ \(Service: AmazonSNS; Status Code: 404; Error Code: NotFound; Request ID: \S+; "
+                        r"Proxy: null\)", missing.cause)
+
+
+def test_events_put_events_serialises_detail(aws):
+    case, ex = run_case("TestTaskServiceEvents::test_put_events_base")
+    assert ex.status == "SUCCEEDED"
+    assert Matcher(case.get("placeholders")).mismatch(case["expected"]["output"], ex.output) is None
+
+
+def test_wait_for_task_token_sends_then_waits_for_the_callback(aws):
+    url = BACKEND.client("sqs").create_queue(QueueName="callbacks")["QueueUrl"]
+    sm = StateMachine.from_dict({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+        "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}}}}})
+    ex = sm.start({}, aws="moto")
+    assert ex.status == "RUNNING"
+    body = json.loads(BACKEND.client("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert body["token"] == ex.pending_tokens[0]
+    ex.send_task_success(body["token"], {"approved": True})
+    assert ex.status == "SUCCEEDED" and ex.output == {"approved": True}
+    submitted = [e for e in ex.history if e["type"] == "TaskSubmitted"][0]["taskSubmittedEventDetails"]
+    assert "MessageId" in submitted["output"]
+
+
+# -- handlers and mocks still win; what the backend covers ---------------------------------------------
+def test_a_handler_wins_over_the_backend(aws):
+    sm = StateMachine.from_dict({"StartAt": "Get", "States": {"Get": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "End": True,
+        "Parameters": {"Bucket": "no-such-bucket", "Key": "k"}}}})
+    ex = sm.run({}, handlers={"Get": lambda payload: {"Body": "from the handler"}}, aws="moto")
+    assert ex.output == {"Body": "from the handler"}
+
+
+def test_per_service_backends_leave_other_services_to_handlers():
+    sm = StateMachine.from_dict({"StartAt": "Put", "States": {"Put": {
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+        "Parameters": {"TableName": "t", "Item": {}}}}})
+    with pytest.raises(HandlerError, match="has no handler"):
+        sm.run({}, aws={"s3": "moto"})
+
+
+def test_lambda_stays_with_python_handlers(aws):
+    sm = StateMachine.from_dict({"StartAt": "Fn", "States": {"Fn": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+        "Parameters": {"FunctionName": "work", "Payload": {"n": 1}}, "OutputPath": "$.Payload"}}})
+    ex = sm.run({}, handlers={"work": lambda event: {"doubled": event["n"] * 2}}, aws="moto")
+    assert ex.output == {"doubled": 2}
+    with pytest.raises(HandlerError, match="has no handler"):
+        sm.run({}, aws="moto")
+
+
+# -- bad set-ups get clear errors -----------------------------------------------------------------
+def test_an_unknown_backend_is_named():
+    sm = StateMachine.from_dict({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    with pytest.raises(HandlerError, match="'motto' is not an AWS backend; use 'moto', 'endpoint=URL'"):
+        sm.run({}, aws="motto")
+
+
+def test_moto_missing_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "moto", None)
+    sm = StateMachine.from_dict({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    with pytest.raises(HandlerError, match=re.escape("pip install 'sfnsim[aws]'")):
+        sm.run({}, aws="moto")
+
+
+def test_an_unknown_action_suggests_the_right_one(aws):
+    sm = StateMachine.from_dict({"StartAt": "Get", "States": {"Get": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObjekt", "End": True,
+        "Parameters": {"Bucket": "b", "Key": "k"}}}})
+    with pytest.raises(HandlerError, match="S3 has no action 'getObjekt' \\(did you mean 'getObject'\\?\\)"):
+        sm.run({}, aws="moto")
+
+
+def test_an_operation_moto_lacks_is_named_with_a_handler_hint(aws):
+    sm = StateMachine.from_dict({"StartAt": "Insights", "States": {"Insights": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeContributorInsights",
+        "End": True, "Parameters": {"TableName": "t"}}}})
+    with pytest.raises(HandlerError, match="moto \\(in-process\\) does not implement DynamoDB "
+                                           "DescribeContributorInsights.*handlers=\\{'Insights': ...\\}"):
+        sm.run({}, aws="moto")
