@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from corpus import conformance_case, conformance_cases
 
-from sfnsim import StateMachine
+from sfnsim import StateMachine, mock
 from sfnsim.cli import main
 from sfnsim.errors import InputError
 from sfnsim.history.replay import (
@@ -467,3 +467,34 @@ def test_the_documented_what_if_replay(tmp_path: Path) -> None:
     answered = _runner().invoke(main, ["replay", str(history), "--definition", retries, "--handlers", f"{handlers}:HANDLERS"])
     assert answered.exit_code == 1
     assert 'Outcome changed: FAILED at "PaymentFailed" (PaymentFailed) → SUCCEEDED' in answered.stdout
+
+
+def test_the_known_event_types_are_exactly_those_of_aws_api_model() -> None:
+    botocore_session = pytest.importorskip("botocore.session")
+    model = botocore_session.get_session().get_service_model("stepfunctions")
+    from sfnsim.history.steps import KNOWN_EVENT_TYPES
+
+    assert KNOWN_EVENT_TYPES == set(model.shape_for("HistoryEventType").enum)
+
+
+def test_an_event_of_an_unknown_type_belongs_to_the_event_it_links_to() -> None:
+    # Branch 0 waits on a task; branch 1 passes. An event type newer than sfnsim, whose name starts
+    # with "Task" but which links to branch 1's Pass state, is that Pass state's: not the open task's.
+    from sfnsim.history.replay import first_divergence
+    from sfnsim.history.steps import step_tree
+
+    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                "Parameters": {"FunctionName": "slow"}, "End": True}}},
+        {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "End": True}}}]}}}
+    events = StateMachine.from_dict(definition).run(
+        {}, handlers={"Slow": mock.returns({}, duration=60)}).to_aws_history()["events"]
+    at = next(i for i, e in enumerate(events) if e["type"] == "PassStateEntered")
+    assert any(e["type"] == "TaskStateExited" for e in events[at:])  # the task is still open there
+    novel = {"id": len(events) + 1, "previousEventId": events[at]["id"], "type": "TaskSomethingNew",
+             "timestamp": events[at]["timestamp"]}
+    recorded = [*events[:at + 1], novel, *events[at + 1:]]
+    tree = step_tree(recorded)
+    assert tree.owners[at + 1].name == "Quick"
+    divergence = first_divergence(recorded, events)
+    assert divergence is not None and divergence.state == "Quick" and divergence.recorded == "TaskSomethingNew"

@@ -283,7 +283,29 @@ def test_a_caught_error_is_traced_back_to_where_it_was_raised():
     assert "  cause: KeyError: no such partition  (Lambda error JSON)\n" in message
     assert '           File "/var/task/load.py", line 9, in handler\n' in message
     assert "failing state: 'Failed' (Fail)" in message
-    assert "error raised in: 'Load' (Task), entered at event #2 (+0:00:00.000), passed on by a Catch\n  input: {\"p\":1}" in message
+    assert "root failure: 'Load' (Task), entered at event #2 (+0:00:00.000), passed on by a Catch\n  input: {\"p\":1}" in message
+    assert message.index("root failure:") < message.index("execution: FAILED") < message.index("failing state:")
+
+
+def test_a_custom_fail_after_a_catch_names_the_task_that_failed_first():
+    # Catch → notify → a Fail state with an error of its own: the execution's error (EtlFailed) is
+    # not the task's, yet the task whose attempts all failed is what the message must lead with.
+    sm = machine({"Extract": task("Done", Retry=[{"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 3}],
+                                  Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Notify"}]),
+                  "Notify": {"Type": "Pass", "Next": "Failed"},
+                  "Failed": {"Type": "Fail", "Error": "EtlFailed", "Cause": "see the alert"},
+                  "Done": {"Type": "Succeed"}}, "Extract")
+    ex = sm.run({}, handlers={"Extract": mock.raises("Lambda.ServiceException", cause="upstream down")})
+
+    with pytest.raises(AssertionError) as raised:
+        ex.assert_succeeded()
+    lines = str(raised.value).splitlines()
+    assert lines[1].startswith("root failure: 'Extract' (Task)")
+    # MaxAttempts 3 retries after the first attempt: four attempts, every one failed
+    assert "  error: Lambda.ServiceException" in lines[2:6] and "  cause: upstream down" in lines[2:6]
+    assert "  attempts: 4 (Lambda.ServiceException, Lambda.ServiceException, Lambda.ServiceException, " \
+           "Lambda.ServiceException)" in lines
+    assert "  error: EtlFailed" in lines and "failing state: 'Failed' (Fail)" in "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,3 +398,20 @@ def test_a_handler_sees_the_virtual_time_of_its_state():
                 start_time=START)
     assert ex.state("Stamp").visits[0].entered_at == START + timedelta(hours=2)
     assert ex.output == {"now": (START + timedelta(hours=2)).isoformat()}
+
+
+def test_a_map_iteration_that_timed_out_is_the_states_error_not_an_aborted_sibling():
+    # Iteration 0 hangs past TimeoutSeconds; the Map fails with States.Timeout and AWS aborts the
+    # iterations still running (TaskStateAborted): those attempts were cut off, not pending.
+    body = {"StartAt": "LoadPartition", "States": {"LoadPartition": task(TimeoutSeconds=900)}}
+    sm = machine({"LoadPartitions": {"Type": "Map", "ItemProcessor": body, "End": True}}, "LoadPartitions")
+    hangs = mock.returns({"ok": True}, duration=3600)
+    quick_then_hangs = {"0": hangs, "1": mock.returns({"ok": True}, duration=1200),
+                        "2": mock.returns({"ok": True}, duration=1200)}
+    ex = sm.run([0, 1, 2], handlers={"LoadPartition": lambda event: quick_then_hangs[str(event)](event)})
+    ex.assert_failed(error="States.Timeout")
+    view = ex.state("LoadPartition")
+    assert view.error == "States.Timeout"
+    outcomes = [attempt["outcome"] for attempt in view.attempts]
+    assert outcomes.count("timed_out") == 1 and "pending" not in outcomes
+    assert outcomes.count("aborted") == 2

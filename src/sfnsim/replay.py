@@ -47,7 +47,7 @@ class RecordedAttempt:
         if attempt.submitted is not None:
             extra["submitted"] = details_of(attempt.submitted).get("output")
         outcome = attempt.outcome
-        if outcome in ("timed_out", "pending"):
+        if outcome in ("timed_out", "pending", "aborted"):
             return TaskResponse(duration=math.inf, **extra)
         duration = self._duration()
         if outcome == "succeeded":

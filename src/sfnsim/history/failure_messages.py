@@ -76,13 +76,14 @@ def _outcome_lines(trace: "Trace") -> list[str]:
     if status == "RUNNING":
         return ["execution: RUNNING (waiting on a callback, or not finished)"]
     error, cause = trace.execution_failure()
-    lines = [f"execution: {status}", *([f"  error: {error}"] if error else []), *_cause_lines(cause)]
+    lines: list[str] = []
+    origin = trace.origin_visit()
+    if origin is not None:  # the root failure first: it is what the reader has to fix
+        lines += _visit_lines("root failure:", origin, trace.start_time, (None, None), caught=True)
+    lines += [f"execution: {status}", *([f"  error: {error}"] if error else []), *_cause_lines(cause)]
     failed = trace.failed_visit()
     if failed is not None:
         lines += _visit_lines("failing state:", failed, trace.start_time, (error, cause))
-    origin = trace.origin_visit()
-    if origin is not None:
-        lines += _visit_lines("error raised in:", origin, trace.start_time, (error, cause), caught=True)
     return lines
 
 def _focus(trace: "Trace") -> list["Visit"]:
@@ -172,7 +173,7 @@ def _visit_lines(title: str, visit: "Visit", start: Any, execution_failure: tupl
         lines.append(f"  error: {error}")
     if cause and cause != execution_failure[1]:
         lines += _cause_lines(cause)
-    if len(visit.attempts) > 1:
+    if len(visit.attempts) > 1 or (caught and visit.attempts):
         outcomes = ", ".join(a["error"] or a["outcome"] for a in visit.attempts)
         lines.append(f"  attempts: {len(visit.attempts)} ({outcomes})")
     return lines

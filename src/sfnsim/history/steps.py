@@ -29,6 +29,22 @@ _OWNER_TYPE_BY_PREFIX = (
     ("MapIteration", "Map"), ("MapRun", "Map"), ("Map", "Map"), ("Parallel", "Parallel"), ("Wait", "Wait"),
     ("Pass", "Pass"), ("Choice", "Choice"), ("Succeed", "Succeed"), ("Fail", "Fail"),
 )
+# Every history event type AWS documents (HistoryEvent in the Step Functions API Reference).
+KNOWN_EVENT_TYPES = frozenset({
+    "ActivityFailed", "ActivityScheduled", "ActivityScheduleFailed", "ActivityStarted", "ActivitySucceeded",
+    "ActivityTimedOut", "ChoiceStateEntered", "ChoiceStateExited", "EvaluationFailed", "ExecutionAborted",
+    "ExecutionFailed", "ExecutionRedriven", "ExecutionStarted", "ExecutionSucceeded", "ExecutionTimedOut",
+    "FailStateEntered", "LambdaFunctionFailed", "LambdaFunctionScheduled", "LambdaFunctionScheduleFailed",
+    "LambdaFunctionStarted", "LambdaFunctionStartFailed", "LambdaFunctionSucceeded", "LambdaFunctionTimedOut",
+    "MapIterationAborted", "MapIterationFailed", "MapIterationStarted", "MapIterationSucceeded", "MapRunAborted",
+    "MapRunFailed", "MapRunRedriven", "MapRunStarted", "MapRunSucceeded", "MapStateAborted", "MapStateEntered",
+    "MapStateExited", "MapStateFailed", "MapStateStarted", "MapStateSucceeded", "ParallelStateAborted",
+    "ParallelStateEntered", "ParallelStateExited", "ParallelStateFailed", "ParallelStateStarted",
+    "ParallelStateSucceeded", "PassStateEntered", "PassStateExited", "SucceedStateEntered", "SucceedStateExited",
+    "TaskFailed", "TaskScheduled", "TaskStarted", "TaskStartFailed", "TaskStateAborted", "TaskStateEntered",
+    "TaskStateExited", "TaskSubmitFailed", "TaskSubmitted", "TaskSucceeded", "TaskTimedOut", "WaitStateAborted",
+    "WaitStateEntered", "WaitStateExited",
+})
 TERMINAL_EXECUTION_EVENTS = {
     "ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
     "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED",
@@ -56,11 +72,14 @@ class Attempt:
     scheduled: dict[str, Any]
     submitted: dict[str, Any] | None = None
     ended: dict[str, Any] | None = None
+    aborted: bool = False  # the state was aborted (a sibling failed, the execution stopped) mid-attempt
 
     @property
     def outcome(self) -> str:
-        """``succeeded``, ``failed``, ``timed_out``, ``start_failed``... or ``pending``."""
-        return ATTEMPT_ENDS[self.ended["type"]] if self.ended is not None else "pending"
+        """``succeeded``, ``failed``, ``timed_out``, ``start_failed``..., ``aborted`` or ``pending``."""
+        if self.ended is not None:
+            return ATTEMPT_ENDS[self.ended["type"]]
+        return "aborted" if self.aborted else "pending"
 
     @property
     def request(self) -> Any:
@@ -105,7 +124,7 @@ class Step:
         if self.exited is not None or self.aborted:
             return False
         return (self.state_type == "Fail" or self.error is not None
-                or (bool(self.attempts) and self.attempts[-1].outcome not in ("succeeded", "pending"))
+                or (bool(self.attempts) and self.attempts[-1].outcome not in ("succeeded", "pending", "aborted"))
                 or any(child.failed for child in self.children))
 
     @property
@@ -244,6 +263,10 @@ class _TreeBuilder:
         event_type = event["type"]
         if event_type.startswith("Execution"):
             return None
+        if event_type not in KNOWN_EVENT_TYPES:
+            # A type AWS added after this list was written: its name says nothing reliable about its
+            # owner, so it belongs to the event it links to, and no guess is made without a link.
+            return previous_step
         wanted_type, wanted_name = _owner_wanted(event_type, details_of(event))
         step = previous_step
         while step is not None and not _is_owner(step, wanted_type, wanted_name):
@@ -277,6 +300,8 @@ class _TreeBuilder:
             step.exited = event
         elif event_type.endswith("StateAborted"):
             step.aborted = True
+            if step.attempts and step.attempts[-1].ended is None:
+                step.attempts[-1].aborted = True
         elif event_type == "EvaluationFailed":
             step.error, step.cause = details.get("error"), details.get("cause")
 

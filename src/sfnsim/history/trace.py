@@ -120,7 +120,7 @@ def attempt_dict(attempt: Attempt, number: int, visit: int) -> dict[str, Any]:
 
     ``number`` (1 = the first try), ``visit`` (which visit of the state it belongs to), ``input``
     (what was sent: the ``TaskScheduled`` ``parameters``, or the legacy Lambda/Activity ``input``),
-    ``outcome`` (``succeeded``, ``failed``, ``timed_out``, ``start_failed``... or ``pending``),
+    ``outcome`` (``succeeded``, ``failed``, ``timed_out``, ``start_failed``..., ``aborted`` or ``pending``),
     ``output`` (the service's result), ``error``, ``cause``, ``timestamp`` (when it was scheduled),
     ``ended_at`` and ``seconds`` (virtual time it took, None while pending).
     """
@@ -140,7 +140,8 @@ def attempt_dict(attempt: Attempt, number: int, visit: int) -> dict[str, Any]:
 
 
 class StateView:
-    """Every visit to one state; ``input``/``output``/``error``/``cause`` are the last visit's.
+    """Every visit to one state; ``input``/``output`` are the last visit's, ``error``/``cause`` the
+    last failed visit's.
 
     ``attempts`` and ``retry_count`` add up all visits (a Map runs its states once per item); use
     ``visits[i].attempts`` for one visit's.
@@ -175,13 +176,22 @@ class StateView:
 
     @property
     def error(self) -> str | None:
+        """The error of the last visit that failed: in a Map, the iteration that failed, not a
+        sibling aborted after it."""
         __tracebackhide__ = True
-        return self.last.error
+        return self.last_failed.error
 
     @property
     def cause(self) -> str | None:
         __tracebackhide__ = True
-        return self.last.cause
+        return self.last_failed.cause
+
+    @property
+    def last_failed(self) -> Visit:
+        """The last visit that ended with an error, or else the last visit."""
+        __tracebackhide__ = True
+        last = self.last
+        return next((visit for visit in reversed(self.visits) if visit.error is not None), last)
 
     @property
     def attempts(self) -> list[dict[str, Any]]:
@@ -281,17 +291,19 @@ class Trace:
         return self._visits_by_step.get(id(step)) if step is not None else None
 
     def origin_visit(self) -> Visit | None:
-        """Where the execution's error was first raised, when a Catch passed it on before the
-        execution failed elsewhere (the usual Catch → notify → Fail); None otherwise."""
+        """Where the failure began, when a Catch passed an error on before the execution failed
+        elsewhere (the usual Catch → notify → Fail): the last earlier visit that failed with the
+        execution's error, or else (a Fail state with an error of its own) the last earlier visit
+        whose error a Catch took. None when the execution failed where the error was raised."""
         failed = self.failed_visit()
         error = self.execution_failure()[0]
-        if failed is None or error is None:
+        if failed is None:
             return None
-        for visit in reversed(self.visits):
-            if (_event_id(visit.entered) < _event_id(failed.entered) and id(visit._step) not in self._failure_chain
-                    and visit.error == error):
-                return visit
-        return None
+        earlier = [visit for visit in self.visits
+                   if _event_id(visit.entered) < _event_id(failed.entered) and id(visit._step) not in self._failure_chain
+                   and visit.error is not None]
+        same = [visit for visit in earlier if visit.error == error]
+        return (same or earlier or [None])[-1]
 
     def execution_failure(self) -> tuple[str | None, str | None]:
         end = self.tree.end_event
