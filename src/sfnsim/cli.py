@@ -31,6 +31,8 @@ EXIT_INTERNAL = 3
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "conformance": ("sfnsim.conformance.cli", "conformance_command",
                     "Measure fidelity on an AWS-recorded corpus of executions."),
+    "learn": ("sfnsim.learn.command", "learn_command",
+              "Graded exercises in the States Language, checked locally."),
     "walk": ("sfnsim.walk.command", "walk_command",
              "Narrate a run state by state: every data-flow stage, for learning."),
 }
