@@ -220,10 +220,11 @@ def test_sam_template_with_inline_definition_and_substitutions(tmp_path: Path) -
     )
     definition = load_definition(template)
     call = definition.raw["States"]["Call"]
-    # literal substitutions are applied; deploy-time values stay ${...} placeholders
+    # substitutions and intrinsics resolve to what AWS gives: GetAtt Arn of a function is its ARN,
+    # named after the logical id when the template sets no FunctionName
     assert call["Parameters"] == {"Table": "orders"}
-    assert call["Resource"] == "${FnArn}"
-    assert definition.raw["States"]["Other"]["Resource"] == "${Fn.Arn}"
+    assert call["Resource"] == "arn:aws:lambda:us-east-1:123456789012:function:Fn"
+    assert definition.raw["States"]["Other"]["Resource"] == "arn:aws:lambda:us-east-1:123456789012:function:Fn"
     assert definition.state_machine_type == "EXPRESS"
 
 
@@ -242,7 +243,11 @@ def test_cloudformation_definition_string_with_fn_sub() -> None:
             }
         }
     }
-    assert load_definition(template).raw["States"]["A"]["Resource"] == "${Arn}"
+    (problem,) = problems_of(template)
+    assert "${Arn}" in problem.message and "--substitute Arn=VALUE" in problem.message
+    assert problem.pointer == "/Resources/Machine/Properties/DefinitionString/Fn::Sub"
+    resolved = load_definition(template, substitutions={"Arn": "arn:aws:states:::sqs:sendMessage"})
+    assert resolved.raw["States"]["A"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
 
 
 def test_sam_definition_uri_is_read_relative_to_the_template(tmp_path: Path) -> None:
