@@ -289,3 +289,61 @@ def test_corpus_template_machines_equal_their_definition_files_with_substitution
         assert machine.definition == _replaced(record["definition"], replacements), record["id"]
         compared += 1
     assert compared >= 60
+
+
+# --- the command line and the pytest fixture -----------------------------------------------------
+
+PIPELINE = """\
+Parameters:
+  Env:
+    Type: String
+Resources:
+  Orchestrator:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: !Sub "${Env}-orchestrator"
+      Definition:
+        StartAt: Greet
+        States:
+          Greet: {Type: Pass, Result: !Sub "hello from ${AWS::Region}", End: true}
+  Job:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Work
+        States:
+          Work: {Type: Pass, Result: {Ref: Env}, End: true}
+"""
+
+
+def test_cli_runs_a_machine_chosen_by_name_with_substitutions(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main
+
+    path = tmp_path / "template.yaml"
+    path.write_text(PIPELINE)
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", str(path), "--machine", "prod-orchestrator", "--substitute", "Env=prod", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["output"] == "hello from us-east-1"
+    result = runner.invoke(main, ["run", str(path), "--machine", "Job", "--substitute", "Env=dev", "--json"])
+    assert json.loads(result.output)["output"] == "dev"
+    # without the parameter's value: an error naming it and where it is (Name: !Sub "${Env}-...")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "template.yaml:8:13: Ref 'Env'" in result.output and "--substitute Env=VALUE" in result.output
+    assert runner.invoke(main, ["validate", str(path), "--substitute", "Env=x"]).exit_code == 0
+    result = runner.invoke(main, ["run", str(path), "--substitute", "Env=x"])
+    assert result.exit_code == 2 and "choose one by its logical id or name" in result.output
+
+
+def test_from_template_gives_every_machine_by_name(tmp_path: Path) -> None:
+    from sfnsim import StateMachine
+
+    path = tmp_path / "template.yaml"
+    path.write_text(PIPELINE)
+    machines = StateMachine.from_template(path, substitutions={"Env": "qa", "AWS::Region": "eu-west-1"})
+    assert sorted(machines) == ["Job", "qa-orchestrator"]
+    assert machines["qa-orchestrator"].run().output == "hello from eu-west-1"
+    assert StateMachine.from_file(path, machine="Job", substitutions={"Env": "qa"}).name == "Job"

@@ -22,12 +22,16 @@ from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 class StateMachine:
     """A loaded, validated and compiled state machine definition."""
 
-    def __init__(self, definition: dict[str, Any], *, name: str = "StateMachine", source: str | None = None) -> None:
+    def __init__(self, definition: dict[str, Any], *, name: str = "StateMachine", source: str | None = None,
+                 type: str = "STANDARD") -> None:
         self.definition = definition
         self.name = name
         self.source = source
         self.default_aws: Any = None  # the aws= of runs that give none (set by the sfn fixture's use_aws)
+        self.type = type  # "STANDARD" or "EXPRESS" (a template's Type/StateMachineType)
         self._compiled: CompiledMachine = compile_machine(definition)
+        # The template this machine came from: its sibling machines can be started as children.
+        self._template: Any = None
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
@@ -48,12 +52,41 @@ class StateMachine:
     from_yaml = from_json
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], *, name: str | None = None) -> "StateMachine":
+    def from_file(cls, path: str | os.PathLike[str], *, name: str | None = None, machine: str | None = None,
+                  substitutions: Mapping[str, Any] | None = None) -> "StateMachine":
+        """From an ASL file (JSON/YAML) or a CloudFormation/SAM/CDK template.
+
+        For a template, ``machine`` picks one of its state machines by logical id or name (needed
+        when it has several); the machine's name is its ``Name``/``StateMachineName``, else its
+        logical id. ``substitutions`` gives what only a deployment knows (parameters without a
+        default, imports, ``${placeholders}``; ``AWS::Region``/``AWS::AccountId`` change where it is).
+        """
         from sfnsim.asl import load_definition
 
         file_path = Path(path)
-        loaded = load_definition(file_path)
-        return cls(loaded.raw, name=name or machine_name_from_path(file_path), source=str(file_path))
+        loaded = load_definition(file_path, state_machine=machine, substitutions=substitutions)
+        return cls._from_loaded(loaded, name or loaded.machine_name or machine_name_from_path(file_path),
+                                str(file_path))
+
+    @classmethod
+    def from_template(cls, path: str | os.PathLike[str], *,
+                      substitutions: Mapping[str, Any] | None = None) -> dict[str, "StateMachine"]:
+        """Every state machine of a template, by name (see ``from_file``)."""
+        from sfnsim.asl.definition import load_template_machine
+        from sfnsim.asl.templates import read_template
+
+        template = read_template(Path(path), substitutions=substitutions)
+        machines = {}
+        for resource in template.resources:
+            loaded = load_template_machine(template, resource.logical_id)
+            machines[resource.name] = cls._from_loaded(loaded, resource.name, str(path))
+        return machines
+
+    @classmethod
+    def _from_loaded(cls, loaded: Any, name: str, source: str) -> "StateMachine":
+        machine = cls(loaded.raw, name=name, source=source, type=loaded.state_machine_type or "STANDARD")
+        machine._template = loaded.template
+        return machine
 
     # -- running --------------------------------------------------------------------------------
     def start(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,

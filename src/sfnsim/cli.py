@@ -159,20 +159,31 @@ def main() -> None:
 
 def load_definition_file(path: Path) -> tuple[dict[str, Any], str]:
     """A validated definition and its machine's name, from a definition file, a template, or a
-    describe-state-machine output; an invalid one raises DefinitionError (reported with locations)."""
+    describe-state-machine output; an invalid one raises DefinitionError (reported with locations).
+
+    For a template, the command's ``--machine`` and ``--substitute`` options apply."""
     from sfnsim.asl import load_definition
     from sfnsim.history.aws_files import read_definition
 
     source = read_definition(path)
+    machine, substitutions = template_choice()
     loaded = load_definition(source.definition, source_name=source.source_name,
-                             state_machine_type=source.state_machine_type)
-    return loaded.raw, source.state_machine_name or path.name.split(".", 1)[0] or "StateMachine"
+                             state_machine_type=source.state_machine_type, state_machine=machine,
+                             substitutions=substitutions)
+    name = source.state_machine_name or loaded.machine_name or path.name.split(".", 1)[0] or "StateMachine"
+    return loaded.raw, name
 
 
 def load_machine(path: Path) -> Any:
-    """A runnable StateMachine from a definition file (see ``load_definition_file``)."""
+    """A runnable StateMachine from a definition file (see ``load_definition_file``); a template's
+    other machines stay known to it, so it can start them as child executions."""
     from sfnsim.api import StateMachine
+    from sfnsim.history.aws_files import read_definition
 
+    source = read_definition(path)
+    if source.path is not None and source.definition == source.path:  # a file to load, not a describe output
+        machine, substitutions = template_choice()
+        return StateMachine.from_file(path, machine=machine, substitutions=substitutions)
     definition, name = load_definition_file(path)
     return StateMachine(definition, name=name, source=str(path))
 
@@ -182,6 +193,42 @@ def definition_problem(exc: Any) -> UsageProblem:
     problem = UsageProblem(definition_problems_message(exc))
     problem.problems = exc.problems
     return problem
+
+
+# ---------------------------------------------------------------------------------------------
+# --machine and --substitute: which machine of a template, and the values only a deployment knows
+
+_TEMPLATE_CHOICE = "sfnsim.template_choice"
+
+
+def template_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--machine ID_OR_NAME`` and ``--substitute NAME=VALUE``, read by the loaders above."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta.setdefault(_TEMPLATE_CHOICE, {})[param.name] = value
+        return value
+
+    command = click.option(
+        "--substitute", "substitutions", multiple=True, metavar="NAME=VALUE", expose_value=False,
+        callback=remember,
+        help="A value only a deployment knows: a template parameter without a default, an import, a "
+             "${placeholder}, a resource attribute (Fn.Arn); repeatable.")(command)
+    return click.option(
+        "--machine", metavar="ID_OR_NAME", expose_value=False, callback=remember,
+        help="The template's state machine to use, by logical id or name (needed when it has several).")(command)
+
+
+def template_choice() -> tuple[str | None, dict[str, str] | None]:
+    """The current command's ``--machine`` and ``--substitute`` values."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.meta.get(_TEMPLATE_CHOICE, {}) if ctx is not None else {}
+    substitutions: dict[str, str] = {}
+    for item in chosen.get("substitutions") or ():
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise UsageProblem(f"--substitute {item!r}: expected NAME=VALUE")
+        substitutions[name] = value
+    return chosen.get("machine"), substitutions or None
 
 
 def definition_problems_message(exc: Any) -> str:
@@ -359,7 +406,7 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return template_options(command)
 
 
 @main.command(short_help="Run a state machine and show the path it took.")
@@ -419,11 +466,12 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
 @click.option("--type", "machine_type", type=click.Choice(["STANDARD", "EXPRESS"], case_sensitive=False),
               help="Also apply the checks AWS makes for this state machine type.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@template_options
 def validate(definitions: tuple[Path, ...], machine_type: str | None, as_json: bool) -> None:
     """Check definitions as AWS would, reporting every problem with its location.
 
-    Reads ASL JSON/YAML, CloudFormation/SAM templates with one state machine, and
-    describe-state-machine outputs. Exits 1 when a definition is invalid, 2 when a file cannot be read.
+    Reads ASL JSON/YAML, CloudFormation/SAM/CDK templates (every state machine they hold, or the
+    one --machine names), and describe-state-machine outputs. Exits 1 when a definition is invalid, 2 when a file cannot be read.
     """
     results = [_validate_one(path, machine_type.upper() if machine_type else None) for path in definitions]
     unreadable = any(reason is not None for _, _, reason in results)
@@ -444,6 +492,7 @@ def validate(definitions: tuple[Path, ...], machine_type: str | None, as_json: b
 
 def _validate_one(path: Path, machine_type: str | None) -> tuple[str, list[Any] | None, str | None]:
     from sfnsim.asl import load_definition
+    from sfnsim.asl.definition import load_every_machine
     from sfnsim.errors import DefinitionError, InputError
     from sfnsim.history.aws_files import read_definition
 
@@ -452,10 +501,17 @@ def _validate_one(path: Path, machine_type: str | None) -> tuple[str, list[Any] 
         return name, None, "no such file"
     if path.is_dir():
         return name, None, "it is a directory"
+    machine, substitutions = template_choice()
     try:
         source = read_definition(path)
-        load_definition(source.definition, source_name=source.source_name,
-                        state_machine_type=machine_type or source.state_machine_type)
+        if machine is None:  # every machine of a template
+            load_every_machine(source.definition, source_name=source.source_name,
+                               state_machine_type=machine_type or source.state_machine_type,
+                               substitutions=substitutions)
+        else:
+            load_definition(source.definition, source_name=source.source_name,
+                            state_machine_type=machine_type or source.state_machine_type,
+                            state_machine=machine, substitutions=substitutions)
     except InputError as exc:
         return name, None, str(exc)
     except DefinitionError as exc:
@@ -501,6 +557,7 @@ def _validation_summary(results: list[tuple[str, list[Any] | None, str | None]])
 @click.option("--json", "as_json", is_flag=True, help="Print the graph as JSON (the same as --format json).")
 @click.option("--history", "history_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Highlight the path taken in this history (AWS format, e.g. from `sfnsim run --history-out`).")
+@template_options
 def graph(definition: Path, fmt: str, as_json: bool, history_path: Path | None) -> None:
     """Draw the state machine in DEFINITION; Parallel and Map contents are nested subgraphs.
 

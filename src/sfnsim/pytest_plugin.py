@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import pytest
 
@@ -43,12 +43,14 @@ class SfnFixture:
         __tracebackhide__ = True
         return self._find(relative, "sfn.path")
 
-    def load(self, source: dict[str, Any] | str | os.PathLike[str], *, name: str | None = None) -> StateMachine:
-        """A state machine from a definition dict, or from a JSON/YAML file (ASL, or a CloudFormation/SAM
-        template holding one state machine).
+    def load(self, source: dict[str, Any] | str | os.PathLike[str], *, name: str | None = None,
+             machine: str | None = None, substitutions: Mapping[str, Any] | None = None) -> StateMachine:
+        """A state machine from a definition dict, or from a JSON/YAML file (ASL, or a CloudFormation/SAM/CDK
+        template: ``machine`` picks one of its state machines by logical id or name).
 
         A str is a file path here (to load definition *text*, use ``StateMachine.from_json``).
-        ``name`` sets the machine name in ARNs (default: the file name without its extensions).
+        ``name`` sets the machine name in ARNs (default: a template machine's name, else the file
+        name without its extensions). ``substitutions`` as for ``StateMachine.from_file``.
         """
         __tracebackhide__ = True
         if not isinstance(source, (dict, str, os.PathLike)):
@@ -57,7 +59,8 @@ class SfnFixture:
         try:
             if isinstance(source, dict):
                 return StateMachine.from_dict(source, name=name or "StateMachine")
-            return StateMachine.from_file(self._find(source, "sfn.load"), name=name)
+            return StateMachine.from_file(self._find(source, "sfn.load"), name=name, machine=machine,
+                                          substitutions=substitutions)
         except SfnSimError as error:
             problem = str(error)
         # Outside the except block, so the report shows the message alone, not the exception chain.

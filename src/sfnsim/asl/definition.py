@@ -4,6 +4,7 @@ template holding one state machine), and the immutable ``Definition`` the engine
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +12,18 @@ from typing import Any, Mapping, Union
 
 from sfnsim.asl.loading import Locator, parse_text
 from sfnsim.asl.models import StateMachine
-from sfnsim.asl.templates import STATE_MACHINE_RESOURCE_TYPES, Template, is_template, substitute_placeholders
+from sfnsim.asl.templates import (
+    STATE_MACHINE_RESOURCE_TYPES,
+    Template,
+    TemplateMachine,
+    is_template,
+    substitute_placeholders,
+)
 from sfnsim.asl.validation import check_definition
 from sfnsim.errors import DefinitionError, Problem
 
 Source = Union[dict, str, "os.PathLike[str]"]
-__all__ = ["STATE_MACHINE_RESOURCE_TYPES", "Definition", "load_definition"]
+__all__ = ["STATE_MACHINE_RESOURCE_TYPES", "Definition", "load_definition", "load_every_machine", "load_template_machine"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,13 @@ class Definition:
     source_name: str | None = None
     state_machine_type: str | None = None  # "STANDARD" or "EXPRESS" when known (from a template)
     locator: Locator | None = None  # where values sit in the source text, when loaded from text
-    machine_name: str | None = None  # a template machine's name (its Name/StateMachineName, else logical id)
+    machine: TemplateMachine | None = None  # from a template: its logical id, name, type and ARN
+    template: Template | None = None  # ... and the template, where its sibling machines are
+
+    @property
+    def machine_name(self) -> str | None:
+        """A template machine's name (its Name/StateMachineName property, else its logical id)."""
+        return self.machine.name if self.machine is not None else None
 
 
 def load_definition(
@@ -76,16 +89,54 @@ def load_definition(
             ]
         )
 
-    machine_name = None
     if is_template(data):
         template = Template(data, locator=locator, source_name=source_name, base_dir=base_dir,
                             substitutions=substitutions)
-        machine = template.machine(state_machine)
-        data, locator, source_name = machine.definition, machine.locator, machine.source_name
-        state_machine_type = state_machine_type or machine.type
-        machine_name = machine.name
-    elif substitutions:
+        return load_template_machine(template, state_machine, state_machine_type=state_machine_type)
+    if substitutions:
         data = substitute_placeholders(data, substitutions)
+    return _checked(data, locator, source_name, state_machine_type)
+
+
+def load_every_machine(source: Source, *, source_name: str | None = None, state_machine_type: str | None = None,
+                       substitutions: Mapping[str, Any] | None = None) -> list[Definition]:
+    """Every machine a source holds: the definition itself, or each machine of a template. Problems
+    in all of them are raised together, each prefixed with its machine's logical id."""
+    if not isinstance(source, os.PathLike):
+        return [load_definition(source, source_name=source_name, state_machine_type=state_machine_type,
+                                substitutions=substitutions)]
+    path = Path(source)
+    source_name = source_name or str(path)
+    data, locator = parse_text(_read(path, source_name), source=source_name)
+    if not is_template(data):
+        return [load_definition(path, source_name=source_name, state_machine_type=state_machine_type,
+                                substitutions=substitutions)]
+    template = Template(data, locator=locator, source_name=source_name, base_dir=path.parent,
+                        substitutions=substitutions)
+    loaded, problems = [], []
+    for resource in template.resources:
+        try:
+            loaded.append(load_template_machine(template, resource.logical_id, state_machine_type=state_machine_type))
+        except DefinitionError as error:
+            problems += [dataclasses.replace(p, message=f"[{resource.logical_id}] {p.message}") for p in error.problems]
+    if problems:
+        raise DefinitionError(problems)
+    if not loaded:
+        template.choose(None)  # raises: the template has no state machine
+    return loaded
+
+
+def load_template_machine(template: Template, wanted: str | None = None, *,
+                          state_machine_type: str | None = None) -> Definition:
+    """One machine of a template (its only one, or the one ``wanted`` names), resolved and validated."""
+    machine = template.machine(wanted)
+    definition = _checked(machine.definition, machine.locator, machine.source_name,
+                          state_machine_type or machine.type)
+    return dataclasses.replace(definition, machine=machine, template=template)
+
+
+def _checked(data: Any, locator: Locator | None, source_name: str | None,
+             state_machine_type: str | None) -> Definition:
     problems, model = check_definition(
         data, locator=locator, source_name=source_name, state_machine_type=state_machine_type
     )
@@ -98,7 +149,6 @@ def load_definition(
         source_name=source_name,
         state_machine_type=state_machine_type,
         locator=locator,
-        machine_name=machine_name,
     )
 
 
