@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.errors import HandlerError
 from sfnsim.tasks.dispatch import Handler, call_handler
 from sfnsim.tasks.outcomes import PENDING, TaskResponse
@@ -255,7 +256,7 @@ def _cause_text(cause: Any) -> str | None:
     if cause is None or isinstance(cause, str):
         return cause
     _check_json(cause, "mock.raises(cause=...)")
-    return json.dumps(cause, separators=(",", ":"))
+    return compact_json(cause, ascii_only=True)
 
 
 # -- small helpers --------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 from pydantic_core import PydanticCustomError
 
+from sfnsim.dataflow.jsontypes import is_number
+
 QUERY_LANGUAGES = ("JSONPath", "JSONata")
 MAX_SECONDS = 99_999_999
 
@@ -36,10 +38,6 @@ def is_jsonata(value: Any) -> bool:
 
 def _fail(message: str) -> None:
     raise PydanticCustomError("asl", "{message}", {"message": message})
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _number_text(number: float) -> str:
@@ -62,7 +60,7 @@ def _numeric(kind: str, minimum: float | None, maximum: float | None, expression
     def check(value: Any) -> Any:
         if expression and is_jsonata(value):
             return value
-        ok = isinstance(value, int) and not isinstance(value, bool) if kind == "integer" else _is_number(value)
+        ok = isinstance(value, int) and not isinstance(value, bool) if kind == "integer" else is_number(value)
         if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
             return value
         article = "an" if kind == "integer" else "a"

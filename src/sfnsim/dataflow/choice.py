@@ -38,7 +38,7 @@ from sfnsim.dataflow.jsonpath import (
     PathSyntaxError,
     compile_path,
 )
-from sfnsim.dataflow.jsontypes import described_type
+from sfnsim.dataflow.jsontypes import described_type, is_number
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError, runtime_error
 
@@ -91,10 +91,6 @@ def parse_timestamp(value: Any) -> tuple[int, int] | None:
     return calendar.timegm((year, month, day, hour, minute, second)) - offset, nanos
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _as_binary64(value: int | float) -> float:
     try:
         return float(value)
@@ -118,7 +114,7 @@ class _Kind:
 
 _STRING = _Kind("a string", lambda v: isinstance(v, str), _java_string_order)
 _TEXT = _Kind("a string", _STRING.accepts, lambda v: v)  # a string matched as is (StringMatches)
-_NUMBER = _Kind("a number", _is_number, _as_binary64)
+_NUMBER = _Kind("a number", is_number, _as_binary64)
 _BOOLEAN = _Kind("a boolean", lambda v: isinstance(v, bool), lambda v: v)
 _TIMESTAMP_KIND = _Kind(
     "a timestamp (RFC 3339, e.g. 2016-08-18T17:33:00Z)", lambda v: parse_timestamp(v) is not None, parse_timestamp
@@ -182,7 +178,7 @@ _PATH_OPERATORS: dict[str, _Operator] = {
 
 _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "IsNull": lambda v: v is None,
-    "IsNumeric": _is_number,
+    "IsNumeric": is_number,
     "IsString": _STRING.accepts,
     "IsBoolean": _BOOLEAN.accepts,
     "IsTimestamp": _TIMESTAMP_KIND.accepts,

@@ -54,7 +54,7 @@ from sfnsim.dataflow.jsonpath import (
     PathSyntaxError,
     compile_path,
 )
-from sfnsim.dataflow.jsontypes import json_type_name
+from sfnsim.dataflow.jsontypes import compact_json, is_number, json_type_name
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
 
@@ -129,7 +129,7 @@ def java_string(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = compact_json(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -174,14 +174,10 @@ def _expect(kind: str, test: Callable[[Any], bool]) -> Callable[[Any], Any]:
     return convert
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 _string = _expect("a string", lambda v: isinstance(v, str))
 _array = _expect("an array", lambda v: isinstance(v, list))
 _object = _expect("an object", lambda v: isinstance(v, dict))
-_number = _expect("a number", _is_number)
+_number = _expect("a number", is_number)
 
 
 def _java_round(value: float) -> int:
@@ -282,7 +278,7 @@ def _string_to_json(scope: Scope, text: str) -> Any:
 
 
 def _json_to_string(scope: Scope, value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(value)
 
 
 def _array_of(scope: Scope, *values: Any) -> list[Any]:
@@ -478,7 +474,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 
 
 def _input_text(scope: Scope) -> str:
-    return json.dumps(scope.data, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(scope.data)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from typing import Any, Callable, Final, Mapping
 
 import jlens
 
-from sfnsim.dataflow.jsontypes import json_type_name
+from sfnsim.dataflow.jsontypes import compact_json, json_type_name
 from sfnsim.errors import StatesError
 
 QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
@@ -460,11 +460,6 @@ def compile_expression(text: str) -> CompiledExpression:
 
 
 # --- templates: JSON values with {% %} fields ------------------------------------------------------
-
-
-def compact_json(value: Any) -> str:
-    """A value as AWS prints it inside causes: compact JSON, non-ASCII kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _copy_json(value: Any) -> Any:

@@ -1,7 +1,9 @@
-"""JSON type names, as AWS's messages name them ("number", "array", ...)."""
+"""JSON values as AWS handles them: type names as its messages name them ("number", "array", ...),
+what counts as a number, and JSON text as it writes it in histories and causes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 _ARTICLES = {"array": "an array", "object": "an object", "null": "null"}
@@ -120,3 +122,21 @@ def _where(path: tuple[Any, ...]) -> str:
         else:
             text += f"[{step!r}]"
     return text
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number: an int or a float, but not a boolean (Python's bool is an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def compact_json(value: Any, *, ascii_only: bool = False) -> str:
+    """JSON text as AWS writes it in history fields and causes: compact, non-ASCII kept as is.
+
+    ``ascii_only`` escapes non-ASCII characters (``\\uXXXX``), as JSON written by a Python Lambda
+    function (``json.dumps``'s default) or an SDK response body is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only)
+
+
+def shown(value: Any) -> str:
+    """How AWS quotes an offending value in a cause: strings as they are, the rest as compact JSON."""
+    return value if isinstance(value, str) else compact_json(value)

@@ -10,7 +10,6 @@ result and passes the state input through.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from sfnsim.dataflow.jsonpath import (
@@ -19,10 +18,10 @@ from sfnsim.dataflow.jsonpath import (
     compile_path,
     compile_reference_path,
 )
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.scope import Scope
 from sfnsim.dataflow.templates import Evaluator, compile_template
 from sfnsim.errors import StatesError, runtime_error
-from sfnsim.history.events import dump_json
 
 ABSENT: Any = object()
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -70,7 +69,7 @@ def compile_result_path(path: Any) -> Callable[[Any, Any], Any]:
         except ResultPathMismatch:
             raise StatesError(
                 "States.ResultPathMatchFailure",
-                f"Unable to apply ResultPath \"{reference.text}\" to input {dump_json(state_input)}",
+                f"Unable to apply ResultPath \"{reference.text}\" to input {compact_json(state_input)}",
                 runtime=True,
             ) from None
 
@@ -125,4 +124,4 @@ def payload_size(value: Any) -> int:
         return 8
     if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 4:
         return len(value) * 4  # an upper bound is enough while it stays under the limit
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return len(compact_json(value).encode("utf-8"))

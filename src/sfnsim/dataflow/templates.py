@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from sfnsim.dataflow.jsonpath import PathNotFound, PathSyntaxError, compile_path
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError, runtime_error
-from sfnsim.history.events import dump_json
 
 Evaluator = Callable[[Scope], Any]
 
@@ -77,7 +77,7 @@ def _path_field(key: str, text: str, resolve: Callable[[Scope], Any]) -> Evaluat
         except PathNotFound:
             raise runtime_error(
                 f"The JSONPath '{text}' specified for the field '{key}' could not be found "
-                f"in the input '{dump_json(scope.data)}'"
+                f"in the input '{compact_json(scope.data)}'"
             ) from None
 
     return evaluate

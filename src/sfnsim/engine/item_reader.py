@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.jsontypes import compact_json, shown
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
-from sfnsim.history.events import dump_json
 
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Visit
@@ -44,11 +44,6 @@ _CSV_DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "T
 
 def reader_failed(cause: str) -> StatesError:
     return StatesError(ITEM_READER_FAILED, cause, runtime=True)
-
-
-def _shown(value: Any) -> str:
-    """How AWS quotes an offending value in a cause: strings as they are, the rest as JSON."""
-    return value if isinstance(value, str) else dump_json(value)
 
 
 # -- numeric fields given literally, by a path, or as JSONata -------------------------------------
@@ -90,7 +85,7 @@ class NumberField:
         if number is None:
             kind = "integer" if self.integer else "float"
             raise runtime_error(
-                f"The {self.field}Path field refers to value \"{_shown(value)}\" which is not a valid {kind}: "
+                f"The {self.field}Path field refers to value \"{shown(value)}\" which is not a valid {kind}: "
                 f"{self.path.text}"
             )
         return number
@@ -331,7 +326,7 @@ class ItemReader:
     def read(self, visit: "Visit", data: Any) -> Dataset:
         arguments = self._arguments(visit, data)
         if not isinstance(arguments, dict):
-            raise reader_failed(f"The ItemReader arguments must be an object, but were: {dump_json(arguments)}")
+            raise reader_failed(f"The ItemReader arguments must be an object, but were: {compact_json(arguments)}")
         store = s3_store(visit.run)
         dataset = self.action(self.config, arguments, store, visit.run.clock.now().timestamp())
         max_items = self.max_items.value(visit, data) if self.max_items.present else None

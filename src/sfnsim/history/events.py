@@ -7,11 +7,11 @@ kept as Python values and only turned into JSON text by ``to_aws_events``, so re
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable
 
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.errors import StatesError
 
 # Event types whose details key does not follow "<lowerCamelType>EventDetails".
@@ -103,11 +103,6 @@ class HistoryRecorder:
         return event_id
 
 
-def dump_json(value: Any) -> str:
-    """JSON text as AWS writes it in history fields: compact, non-ASCII kept as is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def to_aws_event(event: dict[str, Any]) -> dict[str, Any]:
     """One event as ``get-execution-history`` prints it (payload fields as JSON text)."""
     out: dict[str, Any] = {}
@@ -125,9 +120,9 @@ def _serialise_details(details: dict[str, Any]) -> dict[str, Any]:
     out = dict(details)
     for name in _JSON_TEXT_FIELDS:
         if name in out:
-            out[name] = dump_json(out[name])
+            out[name] = compact_json(out[name])
     if "assignedVariables" in out:
-        out["assignedVariables"] = {k: dump_json(v) for k, v in out["assignedVariables"].items()}
+        out["assignedVariables"] = {k: compact_json(v) for k, v in out["assignedVariables"].items()}
     return out
 
 

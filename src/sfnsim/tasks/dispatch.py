@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
 from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.tasks.outcomes import PENDING, TaskResponse
@@ -345,7 +346,7 @@ def _exception_cause(exc: Exception, resource: Resource, handler: Handler, conte
     body = {"errorMessage": message, "errorType": type(exc).__name__, "stackTrace": frames}
     if resource.kind == LAMBDA_FUNCTION:
         return json.dumps(body)
-    return json.dumps(body, separators=(",", ":"))
+    return compact_json(body, ascii_only=True)
 
 
 def _user_frames(exc: Exception) -> list[traceback.FrameSummary]:

@@ -7,25 +7,24 @@ legacy Lambda ARN form, which returns the function's result directly) pass the v
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Callable
 
-from sfnsim.engine.clock import utc
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource
 
-if TYPE_CHECKING:
-    from sfnsim.engine.states.base import Visit
 
-
-def shape_result(resource: Resource, value: Any, visit: "Visit") -> Any:
+def shape_result(resource: Resource, value: Any, *, new_request_id: Callable[[], str], now: datetime) -> Any:
+    """``now`` is the (virtual) UTC time of the response; ``new_request_id`` is only called when the
+    response carries one, so the run's seeded ids stay as they are for other integrations."""
     if resource.kind == LAMBDA_FUNCTION or not resource.is_lambda:
         return value
-    return lambda_invoke_response(value, visit)
+    return lambda_invoke_response(value, new_request_id(), now)
 
 
-def lambda_invoke_response(payload: Any, visit: "Visit") -> dict[str, Any]:
-    request_id = visit.run.new_uuid()
-    date = utc(visit.run.clock.now()).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    length = str(len(_json(payload)))
+def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict[str, Any]:
+    date = now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    length = str(len(compact_json(payload, ascii_only=True)))
     return {
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
@@ -55,12 +54,6 @@ def lambda_invoke_response(payload: Any, visit: "Visit") -> dict[str, Any]:
     }
 
 
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
-
-
 # What AWS checks in an integration's parameters before it schedules the task. A failure is a
 # States.Runtime error and no TaskScheduled event is recorded.
 def _headers_are_lists_of_strings(value: Any) -> bool:
@@ -83,4 +76,4 @@ def check_request(resource: Resource, parameters: Any) -> str | None:
     if not invalid:
         return None
     reasons = ", ".join(f"The value of the field '{field}' has an invalid format" for field in invalid)
-    return f"The Parameters '{_json(parameters)}' could not be used to start the Task: [{reasons}]"
+    return f"The Parameters '{compact_json(parameters, ascii_only=True)}' could not be used to start the Task: [{reasons}]"

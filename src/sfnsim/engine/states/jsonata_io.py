@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.engine.recovery import Catcher
 from sfnsim.errors import StatesError
 
@@ -166,9 +167,7 @@ def map_items(state: "MapState", visit: "Visit") -> list[Any]:
     if "Items" not in spec:
         items = visit.input
         if not isinstance(items, list):
-            from sfnsim.history.events import dump_json
-
-            raise StatesError(QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {dump_json(items)}",
+            raise StatesError(QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {compact_json(items)}",
                               runtime=True)
         return items
     return evaluate_template(visit, _field_template(state, "Items", spec["Items"]), expect="array")

@@ -14,7 +14,7 @@ from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.pipeline import ABSENT, compile_optional_template
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import StatesError, runtime_error
-from sfnsim.history.events import dump_json
+from sfnsim.dataflow.jsontypes import compact_json
 
 
 def is_distributed(spec: dict[str, Any]) -> bool:
@@ -70,7 +70,7 @@ class MapState(StateExecutor):
         if not isinstance(items, list):
             raise runtime_error(
                 f"Invalid path '{self.items_path.text}' : The Map state's ItemsPath must point to an array, "
-                f"but it references the value: {dump_json(items)}"
+                f"but it references the value: {compact_json(items)}"
             )
         return items
 

@@ -19,6 +19,7 @@ from collections import ChainMap
 from typing import Any, Generator
 
 from sfnsim.dataflow.context import ExecutionInfo
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, s3_store
@@ -27,7 +28,7 @@ from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, Visit
 from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
-from sfnsim.history.events import HistoryRecorder, dump_json
+from sfnsim.history.events import HistoryRecorder
 
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 THRESHOLD_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -180,10 +181,10 @@ class _Child:
                 record["Cause"] = self.error.cause
             if self.error.error is not None:
                 record["Error"] = self.error.error
-        record.update({"ExecutionArn": self.arn, "Input": dump_json(self.input), "InputDetails": {"Included": True},
+        record.update({"ExecutionArn": self.arn, "Input": compact_json(self.input), "InputDetails": {"Included": True},
                        "Name": self.name})
         if self.error is None:
-            record.update({"Output": dump_json(self.output), "OutputDetails": {"Included": True}})
+            record.update({"Output": compact_json(self.output), "OutputDetails": {"Included": True}})
         record["RedriveCount"] = 0
         if self.error is None:
             record.update({"RedriveStatus": "NOT_REDRIVABLE",
@@ -270,7 +271,7 @@ class _ItemBatcher:
 
 
 def _size(value: Any) -> int:
-    return len(dump_json(value).encode("utf-8"))
+    return len(compact_json(value).encode("utf-8"))
 
 
 # -- ResultWriter ------------------------------------------------------------------------------------
@@ -338,8 +339,8 @@ class _ResultWriter:
 
     def _serialise(self, records: list[Any]) -> str:
         if self.output_type == "JSONL":
-            return "".join(dump_json(record) + "\n" for record in records)
-        return dump_json(records)
+            return "".join(compact_json(record) + "\n" for record in records)
+        return compact_json(records)
 
     def _arguments(self, visit: Visit, data: Any) -> dict[str, Any]:
         if self.jsonata:
@@ -350,6 +351,6 @@ class _ResultWriter:
             arguments = self.arguments(visit.scope(data))
         if not isinstance(arguments, dict) or not isinstance(arguments.get("Bucket"), str):
             raise StatesError("States.ResultWriterFailed",
-                              f"The ResultWriter needs a Bucket name, but its arguments were: {dump_json(arguments)}",
+                              f"The ResultWriter needs a Bucket name, but its arguments were: {compact_json(arguments)}",
                               runtime=True)
         return arguments

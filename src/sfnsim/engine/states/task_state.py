@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, data_limit_cause, payload_size
+from sfnsim.engine.clock import utc
 from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import HandlerError, StatesError, runtime_error, task_failure
@@ -87,7 +88,8 @@ class TaskState(StateExecutor):
         if call.error is not None:
             visit.record(*events.failed(self.resource, call.error, call.cause))
             raise task_failure(call.error, call.cause)
-        result = call.value if call.raw else shape_result(self.resource, call.value, visit)
+        result = call.value if call.raw else shape_result(
+            self.resource, call.value, new_request_id=visit.run.new_uuid, now=utc(visit.run.clock.now()))
         if payload_size(result) > MAX_PAYLOAD_BYTES:
             # AWS records an oversized service result as the task's failure, which Retry and Catch
             # can handle (unlike the state's own output over the quota, checked after ResultPath).

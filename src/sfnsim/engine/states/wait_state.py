@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.jsontypes import shown
 from sfnsim.engine.scheduler import Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import StatesError, runtime_error
-from sfnsim.history.events import dump_json
 
 # ISO-8601 extended offset date-time, as Java's ISO_OFFSET_DATE_TIME accepts it: the offset is required.
 _TIMESTAMP = re.compile(
@@ -88,7 +88,7 @@ class WaitState(StateExecutor):
         if moment is None:
             raise runtime_error(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-                f"date-time format string: {self.path.text} == {_plain(value)}"
+                f"date-time format string: {self.path.text} == {shown(value)}"
             )
         return visit.run.clock.seconds_until(moment)
 
@@ -98,17 +98,13 @@ class WaitState(StateExecutor):
             isinstance(value, float) and not value.is_integer()
         ):
             raise runtime_error(
-                f"The SecondsPath parameter cannot be parsed as a long value: {self.path.text} == {_plain(value)}"
+                f"The SecondsPath parameter cannot be parsed as a long value: {self.path.text} == {shown(value)}"
             )
         if value < 0:
             raise runtime_error(
-                f"The SecondsPath parameter references a negative value: {self.path.text} == {_plain(value)}"
+                f"The SecondsPath parameter references a negative value: {self.path.text} == {shown(value)}"
             )
         return float(value)
-
-
-def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else dump_json(value)
 
 
 __all__ = ["WaitState", "parse_timestamp", "StatesError"]
