@@ -6,6 +6,7 @@ guide) and the validation responses AWS returned in LocalStack's recorded snapsh
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -487,3 +488,28 @@ def test_validate_definition_uses_a_locator() -> None:
     data, locator = parse_text(text)
     (problem,) = validate_definition(data, locator=locator, source_name="inline")
     assert (problem.pointer, problem.line, problem.column, problem.source) == ("/States/A/Bogus", 2, 57, "inline")
+
+
+@pytest.mark.parametrize(
+    ("text", "is_timestamp"),
+    [
+        ("2016-03-14T01:59:00Z", True),  # AWS's own example (Wait state page)
+        ("2012-10-09T19:00:55+01:00", True),
+        ("2016-03-05T21:29:29.243167252Z", True),  # recorded: AWS waits on a nanosecond timestamp
+        ("2016-03-14T01:59Z", False),  # RFC 3339 requires the seconds
+        ("2016-12-05T25:29:29Z", False),  # recorded: AWS's Wait rejects hour 25
+        ("2012-10-09T19:00:55", False),  # recorded: no offset is rejected
+    ],
+)
+def test_the_validator_and_the_wait_state_read_timestamps_alike(text: str, is_timestamp: bool) -> None:
+    """One grammar (AWS: the RFC 3339 profile of ISO 8601): what the validator accepts in ``Timestamp``
+    is what a Wait accepts at run time through ``TimestampPath``."""
+    from sfnsim import StateMachine
+
+    literal = machine(W={"Type": "Wait", "Timestamp": text, "End": True})
+    assert (problems(literal) == {}) is is_timestamp
+    by_path = StateMachine(machine(W={"Type": "Wait", "TimestampPath": "$.t", "End": True}))
+    execution = by_path.run({"t": text}, start_time=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert (execution.status == "SUCCEEDED") is is_timestamp
+    if not is_timestamp:
+        assert execution.error == "States.Runtime"

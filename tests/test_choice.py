@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from corpus import CASES, conformance_cases_for_collection, shared_path
 
-from sfnsim.dataflow.choice import ChoiceRuleError, compile_choice_rule, parse_timestamp
+from sfnsim.dataflow.choice import ChoiceRuleError, compile_choice_rule
+from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.dataflow.jsonpath import compile_path, compile_reference_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
@@ -211,6 +212,8 @@ def test_is_timestamp_accepts_rfc3339(text: str) -> None:
         "2016-02-30T00:00:00Z",
         "2016-03-14t01:59:00Z",  # docs: uppercase T
         "2016-03-14T01:59:00z",  # docs: uppercase Z
+        "2016-03-14T01:59Z",  # docs: RFC 3339 date-time, whose seconds are required
+        "2016-03-14T01:59:00+18:30",  # beyond the ±18:00 offsets of the parser AWS's causes name
         "HelloWorld",
     ],
 )

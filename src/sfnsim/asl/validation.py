@@ -43,6 +43,7 @@ from sfnsim.dataflow.jsonpath import (
     compile_path,
     compile_reference_path,
 )
+from sfnsim.dataflow.timestamps import is_timestamp
 from sfnsim.errors import Problem
 
 # Fields that belong to one query language only, and what to use instead in the other.
@@ -120,7 +121,6 @@ EXCLUSIVE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 FLOW_TYPES = frozenset({"Pass", "Task", "Wait", "Parallel", "Map"})
 TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
 _NOT_EVALUATED = frozenset({"Comment", "Branches", "ItemProcessor", "Iterator"})
 
@@ -699,7 +699,7 @@ def _check_wait(ctx: _Context, state: dict, pointer: str, language: str) -> None
 
 
 def _check_timestamp(ctx: _Context, value: Any, pointer: str, name: str) -> None:
-    if isinstance(value, str) and not is_jsonata(value) and not _TIMESTAMP.match(value):
+    if isinstance(value, str) and not is_jsonata(value) and not is_timestamp(value):
         ctx.add(pointer, f"{name} must be an ISO-8601 timestamp such as 2016-03-14T01:59:00Z, got {show_value(value)}")
 
 

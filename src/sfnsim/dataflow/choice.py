@@ -22,14 +22,12 @@ What AWS documents (Choice workflow state, "Choice Rules"), and how this module 
 
 from __future__ import annotations
 
-import calendar
 import difflib
 import math
 import operator
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from sfnsim.dataflow.jsonpath import (
@@ -40,9 +38,10 @@ from sfnsim.dataflow.jsonpath import (
 )
 from sfnsim.dataflow.jsontypes import described_type, is_number
 from sfnsim.dataflow.scope import Scope
+from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.errors import StatesError, runtime_error
 
-__all__ = ["ChoiceRule", "ChoiceRuleError", "compile_choice_rule", "parse_timestamp"]
+__all__ = ["ChoiceRule", "ChoiceRuleError", "compile_choice_rule"]
 
 
 class ChoiceRuleError(ValueError):
@@ -57,39 +56,6 @@ class ChoiceRuleError(ValueError):
 # --------------------------------------------------------------------------------------------
 # Value kinds: which JSON values an operator accepts, and how they are compared
 # --------------------------------------------------------------------------------------------
-
-_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
-    r"(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
-)
-_MAX_OFFSET_HOURS = 18  # the range of a zone offset on AWS's (Java) side
-
-
-def parse_timestamp(value: Any) -> tuple[int, int] | None:
-    """The instant a Choice timestamp denotes, as (epoch seconds, nanoseconds), or None.
-
-    Nanoseconds are kept (Python's datetime stops at microseconds) so that two timestamps that
-    differ in the 7th fractional digit still compare as different instants.
-    """
-    if not isinstance(value, str):
-        return None
-    m = _TIMESTAMP.fullmatch(value)
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
-    try:
-        datetime(year, month, day, hour, minute, second)  # range checks: month 13, Feb 30, hour 25
-    except ValueError:
-        return None
-    offset = 0
-    if m.group(8):
-        off_hours, off_minutes = int(m.group(9)), int(m.group(10))
-        if off_hours > _MAX_OFFSET_HOURS or off_minutes > 59:
-            return None
-        offset = (off_hours * 3600 + off_minutes * 60) * (-1 if m.group(8) == "-" else 1)
-    nanos = int((m.group(7) or "").ljust(9, "0"))
-    return calendar.timegm((year, month, day, hour, minute, second)) - offset, nanos
-
 
 def _as_binary64(value: int | float) -> float:
     try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
 from sfnsim.dataflow.jsontypes import compact_json
+from sfnsim.dataflow.timestamps import timestamp_datetime
 from sfnsim.engine.recovery import Catcher
 from sfnsim.errors import StatesError
 
@@ -126,8 +127,6 @@ def choice_outcome(state: "ChoiceState", visit: "Visit") -> "Outcome":
 
 
 def wait_seconds(state: "WaitState", visit: "Visit") -> float:
-    from sfnsim.engine.states.wait_state import parse_timestamp
-
     value = state.value
     if isinstance(value, str) and state.mode in ("Seconds", "Timestamp"):
         value = evaluate_template(visit, _field_template(state, state.mode, value))
@@ -136,7 +135,7 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
             raise StatesError(QUERY_EVALUATION_ERROR,
                               f"The Seconds field must be a non-negative integer, but was: {value!r}", runtime=True)
         return float(value)
-    moment = parse_timestamp(value)
+    moment = timestamp_datetime(value)
     if moment is None:
         error = StatesError(
             QUERY_EVALUATION_ERROR,

@@ -5,46 +5,14 @@ The delay moves the virtual clock only; a Wait of a year costs no real time.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.jsontypes import shown
+from sfnsim.dataflow.timestamps import timestamp_datetime
 from sfnsim.engine.scheduler import Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
-from sfnsim.errors import StatesError, runtime_error
-
-# ISO-8601 extended offset date-time, as Java's ISO_OFFSET_DATE_TIME accepts it: the offset is required.
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}(?::\d{2})?)$"
-)
-
-
-def parse_timestamp(text: Any) -> datetime | None:
-    """The instant ``text`` names, or None when it is not an ISO-8601 offset date-time."""
-    if not isinstance(text, str):
-        return None
-    m = _TIMESTAMP.match(text)
-    if not m:
-        return None
-    year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
-    second = int(m.group(6) or 0)
-    fraction = (m.group(7) or "0")[:6].ljust(6, "0")
-    offset = m.group(8)
-    try:
-        moment = datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    if offset != "Z":
-        sign = 1 if offset[0] == "+" else -1
-        pieces = [int(p) for p in offset[1:].split(":")]
-        shift = timedelta(hours=pieces[0], minutes=pieces[1], seconds=pieces[2] if len(pieces) > 2 else 0)
-        if shift > timedelta(hours=18):
-            return None
-        moment -= sign * shift
-    return moment
-
+from sfnsim.errors import runtime_error
 
 class WaitState(StateExecutor):
     state_type: ClassVar[str] = "Wait"
@@ -72,7 +40,7 @@ class WaitState(StateExecutor):
         if self.mode == "Seconds":
             return float(self.value)
         if self.mode == "Timestamp":
-            moment = parse_timestamp(self.value)
+            moment = timestamp_datetime(self.value)
             if moment is None:
                 raise runtime_error(f"The Timestamp field is not a valid ISO-8601 timestamp: {self.value}")
             return visit.run.clock.seconds_until(moment)
@@ -84,7 +52,7 @@ class WaitState(StateExecutor):
             raise runtime_error(f"The {self.mode} parameter does not reference an input value: {self.path.text}") from None
         if self.mode == "SecondsPath":
             return self._seconds_from(value)
-        moment = parse_timestamp(value)
+        moment = timestamp_datetime(value)
         if moment is None:
             raise runtime_error(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
@@ -107,4 +75,4 @@ class WaitState(StateExecutor):
         return float(value)
 
 
-__all__ = ["WaitState", "parse_timestamp", "StatesError"]
+__all__ = ["WaitState"]
