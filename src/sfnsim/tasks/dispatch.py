@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from sfnsim.dataflow.jsontypes import compact_json
+from sfnsim.dataflow.jsontypes import compact_json, json_value_problem
 from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
-from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.tasks.outcomes import PENDING, TaskResponse
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_name
 from sfnsim.tasks.virtual_time import frozen_at
