@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 class SfnSimError(Exception):
@@ -87,7 +88,17 @@ class StatesError(Exception):
         self.cause = cause
         self.runtime = runtime
         self.terminal = error in TERMINAL_ERRORS if terminal is None else terminal
+        # Set by the state the error escaped from: records its ``<Type>StateAborted`` event. AWS
+        # records it for the failed state when the enclosing Parallel branch or Map iteration
+        # fails, so the Parallel/Map calls it (see ``record_pending_abort``).
+        self.pending_abort: Callable[[], None] | None = None
         super().__init__(f"{error}: {cause}" if cause else str(error))
+
+    def record_pending_abort(self) -> None:
+        """Record the failed state's Aborted event, once."""
+        abort, self.pending_abort = self.pending_abort, None
+        if abort is not None:
+            abort()
 
 
 def runtime_error(cause: str, error: str = "States.Runtime") -> StatesError:

@@ -127,9 +127,12 @@ def returns(value: Any = None, *, duration: float | None = None, raw: bool = Fal
     return Mock([_returns_step(value, duration, raw, times, submitted)])
 
 
-def raises(error: str, cause: Any = None, *, duration: float | None = None, times: int = 1) -> Mock:
+def raises(error: str | None, cause: Any = None, *, duration: float | None = None, times: int = 1) -> Mock:
     """Fail with the AWS error name ``error`` and ``cause`` (a string; other JSON is written as
-    compact JSON, as Lambda writes its error causes), after ``duration`` virtual seconds."""
+    compact JSON, as Lambda writes its error causes), after ``duration`` virtual seconds.
+
+    ``error=None`` fails without an error name, as a callback answered by ``SendTaskFailure``
+    without one does on AWS: a catcher on ``States.ALL`` then sees ``{"Error": null, "Cause": ...}``."""
     return Mock([_raises_step(error, cause, duration, times)])
 
 
@@ -186,16 +189,16 @@ def _returns_step(value: Any, duration: float | None, raw: bool, times: int, sub
 
 
 def _raises_step(error: Any, cause: Any, duration: float | None, times: int) -> _Step:
-    if not isinstance(error, str) or not error:
+    if error is not None and (not isinstance(error, str) or not error):
         raise HandlerError(
-            f"mock.raises(...) takes the AWS error name as a string, e.g. "
+            f"mock.raises(...) takes the AWS error name as a string (or None for an error-less failure), e.g. "
             f"mock.raises('Lambda.ServiceException', cause='Rate exceeded'); got {error!r}. "
             f"To raise a Python exception, register a function that raises it."
         )
     cause_text = _cause_text(cause)
     seconds = _check_duration(duration)
     times = _check_times(times)
-    response = TaskResponse(error=error, cause=cause_text, duration=seconds)
+    response = TaskResponse(error=error, cause=cause_text, duration=seconds, failed=True)
     extras = [f"cause={cause!r}" if cause is not None else "", f"duration={duration!r}" if duration is not None else ""]
     label = _call_label("raises", [repr(error), *extras], times)
     return _Step(lambda payload, context: response, times, label)

@@ -52,9 +52,8 @@ class RecordedAttempt:
         duration = self._duration()
         if outcome == "succeeded":
             return TaskResponse(value=result.get("output"), raw=True, duration=duration, **extra)
-        # A failure without an error name still fails (TaskResponse succeeds when error is None).
-        error = result.get("error")
-        return TaskResponse(error=error if error is not None else "", cause=result.get("cause"),
+        # A failure without an error name still fails, and stays without one (as recorded).
+        return TaskResponse(error=result.get("error"), cause=result.get("cause"), failed=True,
                             duration=duration, **extra)
 
     def _duration(self) -> float:

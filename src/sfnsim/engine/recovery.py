@@ -79,6 +79,10 @@ class Catcher:
 
 def error_output(error: str | None, cause: str | None) -> dict[str, Any]:
     """The value a catcher passes on: ``{"Error": ..., "Cause": ...}``."""
+    if error is None:
+        # An error-less failure (SendTaskFailure without an error): AWS's recorded error output
+        # keeps both keys, as nulls.
+        return {"Error": None, "Cause": cause}
     output: dict[str, Any] = {}
     if error == "States.Timeout" and cause is None:
         cause = ""  # AWS's recorded error output for a caught timeout carries an empty Cause

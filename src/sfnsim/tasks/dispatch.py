@@ -57,6 +57,11 @@ class TaskCall:
     raw: bool = False
     submitted: Any = None
     has_submitted: bool = False
+    failed: bool = False  # fails even when ``error`` is None (an error-less failure)
+
+    @property
+    def fails(self) -> bool:
+        return self.failed or self.error is not None
 
 
 class TaskDispatcher:
@@ -160,7 +165,7 @@ class TaskDispatcher:
                 raise
             except StatesError as failure:  # TaskFailed and friends: exact names
                 _check_failure(handler, context, failure.error, failure.cause, "raised TaskFailed")
-                return TaskCall(error=failure.error, cause=failure.cause)
+                return TaskCall(error=failure.error, cause=failure.cause, failed=True)
             except Exception as exc:  # the handler's own bug or deliberate raise: AWS names it by type
                 return TaskCall(error=type(exc).__name__, cause=_exception_cause(exc, resource, handler, context))
         if isinstance(answer, TaskResponse):
@@ -205,7 +210,7 @@ def _task_call(answer: TaskResponse, context: TaskContext, handler: Handler) -> 
     return TaskCall(
         value=answer.value, error=answer.error, cause=answer.cause, duration=float(duration),
         raw=answer.raw, submitted=answer.submitted if answer.has_submitted else None,
-        has_submitted=answer.has_submitted,
+        has_submitted=answer.has_submitted, failed=answer.fails,
     )
 
 

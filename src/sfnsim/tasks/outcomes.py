@@ -19,6 +19,9 @@ class TaskResponse:
     * ``duration``: virtual seconds the task takes before it answers; ``math.inf`` means it never
       answers (it can then only time out).
     * ``error``/``cause``: fail the task with this error after ``duration`` instead of returning.
+    * ``failed=True``: fail the task even without an error name, as a callback answered by
+      ``SendTaskFailure`` with no error does on AWS (its ``TaskFailed`` event has no ``error``, and a
+      catcher's error output is ``{"Error": null, "Cause": null}``).
     * ``submitted``: for ``.waitForTaskToken``/``.sync`` tasks, the service's response to the
       submission (the ``TaskSubmitted`` event's output); ``value`` is what the callback/job returned.
     """
@@ -29,10 +32,11 @@ class TaskResponse:
     error: str | None = None
     cause: str | None = None
     submitted: Any = _UNSET
+    failed: bool = False
 
     @property
     def fails(self) -> bool:
-        return self.error is not None
+        return self.failed or self.error is not None
 
     @property
     def has_submitted(self) -> bool:

@@ -11,7 +11,7 @@ import re
 from collections import ChainMap
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Generator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator
 
 from sfnsim.dataflow.context import context_object
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, check_payload_size, payload_size
@@ -148,6 +148,8 @@ class StateExecutor:
                 check_assignment_size(outcome.assigned, self.name)
         except StatesError as error:
             located = visit.located(error)
+            if self.aborted_type is not None:
+                located.pending_abort = lambda: self._record_aborted_after_failure(visit)
             if visit.inspection is not None:
                 visit.inspection.error = {"error": located.error, "cause": located.cause}
             raise located from None
@@ -165,6 +167,12 @@ class StateExecutor:
 
     def body(self, visit: Visit) -> Any:
         raise NotImplementedError
+
+    def _record_aborted_after_failure(self, visit: Visit) -> None:
+        """AWS links the failed state's Aborted event, and what follows it, to the failure event."""
+        anchor = visit.branch.prev
+        visit.record(self.aborted_type)  # type: ignore[arg-type]
+        visit.branch.prev = anchor
 
     def exit(self, visit: Visit, outcome: Outcome) -> None:
         details: dict[str, Any] = {"name": self.name, "output": outcome.output, "outputDetails": {"truncated": False}}
@@ -211,6 +219,33 @@ class StateExecutor:
             if error_matches(retrier.error_equals, error):
                 return index
         return None
+
+
+def branch_failing_after_instant(flow: Generator[Any, Any, Any],
+                                 on_failure: Callable[[str], None] | None = None) -> Generator[Any, Any, Any]:
+    """Run a Parallel branch or Map iteration; when it fails, fail it the way AWS records it.
+
+    AWS finishes everything else due at the same virtual instant first (concurrent iterations whose
+    tasks time out together each record their ``TaskTimedOut``), then records the branch's failure,
+    then the failed state's ``<Type>StateAborted`` (LocalStack's recorded ``test_parallel_catch_error``
+    and ``test_service_lambda_map_timeout`` histories). ``on_failure("MapIterationFailed" |
+    "MapIterationAborted")`` lets a Map record its iteration event before that.
+    """
+    try:
+        return (yield from flow)
+    except StatesError as failure:
+        error = failure
+    try:
+        yield Sleep(0)
+    except GeneratorExit:  # a sibling's failure, due at the same instant, came first
+        if on_failure is not None:
+            on_failure("MapIterationAborted")
+        error.record_pending_abort()
+        raise
+    if on_failure is not None:
+        on_failure("MapIterationFailed")
+    error.record_pending_abort()
+    raise error
 
 
 def check_assignment_size(assigned: dict[str, Any], state_name: str) -> None:

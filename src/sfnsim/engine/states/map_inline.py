@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Generator
 
 from sfnsim.engine.runtime import Branch
-from sfnsim.engine.scheduler import Gather
-from sfnsim.engine.states.base import Outcome, Visit
+from sfnsim.engine.scheduler import Gather, Sleep
+from sfnsim.engine.states.base import Outcome, Visit, branch_failing_after_instant
 from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, runtime_error
 
@@ -30,8 +30,9 @@ class InlineMapState(MapState):
         parent = visit.branch
         visit.record("MapStateStarted", {"length": len(items)})
         cursor = _Cursor(parent.prev)
+        concurrent = limit != 1 and len(items) > 1
         factories = [
-            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item))
+            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item, concurrent))
             for i, item in enumerate(items)
         ]
         try:
@@ -50,19 +51,32 @@ class InlineMapState(MapState):
         visit.record(event_type)
         branch.prev = anchor
 
-    def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any) -> Generator[Any, Any, Any]:
+    def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any,
+                   concurrent: bool) -> Generator[Any, Any, Any]:
         run = visit.run
         child = visit.branch.child(prev=cursor.position)
         identity = {"index": index, "name": self.name}
         child.record(run, "MapIterationStarted", dict(identity))
+        if concurrent:
+            # AWS starts every concurrent iteration before any of them enters its first state
+            # (recorded: MapIterationStarted for indices 0..n, then the iterations' states).
+            yield Sleep(0)
+        finished: list[str] = []
+
+        def finish(event_type: str) -> None:
+            finished.append(event_type)
+            self._finish_iteration(visit, child, cursor, event_type, identity)
+
         try:
             item_input = self.item_input(visit, effective, index, item)
-            output = yield from self.flow.run(run, child, item_input)
+            output = yield from branch_failing_after_instant(self.flow.run(run, child, item_input), finish)
         except StatesError:
-            self._finish_iteration(visit, child, cursor, "MapIterationFailed", identity)
+            if not finished:  # failed before its states ran (ItemSelector)
+                finish("MapIterationFailed")
             raise
         except GeneratorExit:
-            self._finish_iteration(visit, child, cursor, "MapIterationAborted", identity)
+            if not finished:
+                finish("MapIterationAborted")
             raise
         self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", identity)
         return output

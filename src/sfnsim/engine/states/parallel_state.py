@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generator
 
 from sfnsim.engine.scheduler import Gather
-from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.engine.states.base import Outcome, StateExecutor, Visit, branch_failing_after_instant
 from sfnsim.errors import StatesError
 
 
@@ -31,7 +31,7 @@ class ParallelState(StateExecutor):
         run, parent = visit.run, visit.branch
         children = [parent.child() for _ in self.branches]
         factories = [
-            (lambda flow=flow, child=child: flow.run(run, child, branch_input))
+            (lambda flow=flow, child=child: branch_failing_after_instant(flow.run(run, child, branch_input)))
             for flow, child in zip(self.branches, children)
         ]
         try:

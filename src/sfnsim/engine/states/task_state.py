@@ -62,6 +62,9 @@ class TaskState(StateExecutor):
         if refusal is not None:
             raise runtime_error(refusal)
         self._record_scheduled(visit, payload, timeout, heartbeat)
+        # AWS starts a task a moment after scheduling it: concurrent branches record all their
+        # TaskScheduled events before the TaskStarted ones (recorded inline Map histories).
+        yield Sleep(0)
         visit.record(*events.started(self.resource))
 
         handler = visit.run.tasks.find(self.name, self.resource, payload)
@@ -69,7 +72,7 @@ class TaskState(StateExecutor):
                               visit.run.info.execution_arn, visit.entered_time, visit.run.now_iso())
         call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
 
-        if call.value is PENDING and call.error is None:
+        if call.value is PENDING and not call.fails:
             return (yield from self._await_callback(visit, events, call, timeout, heartbeat))
         if call.has_submitted or self.resource.pattern in (WAIT_FOR_TASK_TOKEN, SYNC):
             # AWS records the submission of every callback/.sync task; without a recorded service
@@ -85,7 +88,7 @@ class TaskState(StateExecutor):
             raise StatesError(error, None)
         if call.duration > 0:
             yield Sleep(call.duration)
-        if call.error is not None:
+        if call.fails:
             visit.record(*events.failed(self.resource, call.error, call.cause))
             raise task_failure(call.error, call.cause)
         result = call.value if call.raw else shape_result(
