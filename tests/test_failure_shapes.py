@@ -102,7 +102,9 @@ def _history(events: list[tuple[str, int, dict | None]]) -> dict:
 
 
 def _replay(definition: dict, events: list[tuple[str, int, dict | None]]):
-    from sfnsim.history.replay import DefinitionSource, Recording, read_history, replay
+    from sfnsim.history.aws_files import DefinitionSource, read_history
+    from sfnsim.history.replay import Recording
+    from sfnsim.replay import replay
 
     return replay(Recording(read_history(_history(events)), DefinitionSource(definition, "definition")))
 
