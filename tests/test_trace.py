@@ -403,12 +403,15 @@ def test_a_handler_sees_the_virtual_time_of_its_state():
 def test_a_map_iteration_that_timed_out_is_the_states_error_not_an_aborted_sibling():
     # Iteration 0 hangs past TimeoutSeconds; the Map fails with States.Timeout and AWS aborts the
     # iterations still running (TaskStateAborted): those attempts were cut off, not pending.
-    body = {"StartAt": "LoadPartition", "States": {"LoadPartition": task(TimeoutSeconds=900)}}
+    # (Iterations that time out at the same instant each record TaskTimedOut on AWS, so the
+    # siblings here have a longer timeout and are still running when iteration 0 times out.)
+    body = {"StartAt": "LoadPartition", "States": {"LoadPartition": task(TimeoutSecondsPath="$.timeout")}}
     sm = machine({"LoadPartitions": {"Type": "Map", "ItemProcessor": body, "End": True}}, "LoadPartitions")
     hangs = mock.returns({"ok": True}, duration=3600)
-    quick_then_hangs = {"0": hangs, "1": mock.returns({"ok": True}, duration=1200),
-                        "2": mock.returns({"ok": True}, duration=1200)}
-    ex = sm.run([0, 1, 2], handlers={"LoadPartition": lambda event: quick_then_hangs[str(event)](event)})
+    quick_then_hangs = {0: hangs, 1: mock.returns({"ok": True}, duration=1200),
+                        2: mock.returns({"ok": True}, duration=1200)}
+    items = [{"n": 0, "timeout": 900}, {"n": 1, "timeout": 3000}, {"n": 2, "timeout": 3000}]
+    ex = sm.run(items, handlers={"LoadPartition": lambda event: quick_then_hangs[event["n"]](event)})
     ex.assert_failed(error="States.Timeout")
     view = ex.state("LoadPartition")
     assert view.error == "States.Timeout"
