@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfnsim.cli import main
-from sfnsim.i18n import language
+from sfnsim.i18n import language, use_language
 from sfnsim.learn import (
     all_exercises,
     check_definition,
@@ -48,6 +48,13 @@ FIRST_WRONG_STAGE = {
     15: ("Tag", "afterParameters"),
 }
 EXERCISES = all_exercises()
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """Commands switch the process's language; the tests after these speak English again."""
+    yield
+    use_language("en")
 
 
 def test_the_course_covers_every_topic_in_order() -> None:

@@ -37,7 +37,43 @@ def lesson_arguments(stem: str, title: str, mocked: bool, out: Path) -> list[str
     arguments = [f"{FIXTURES}/{stem}.asl.json", "--input-file", f"{FIXTURES}/{stem}.input.json"]
     if mocked:
         arguments += ["--mock-config", MOCKS, "--test-case", "Lesson"]
-    return [*arguments, "--title", title, "--markdown", str(out)]
+    return [*arguments, "--title", title, "--markdown", str(out), "--lang", "en"]
+
+
+# The exercises (``sfnsim learn``) that practise each lesson, by number.
+LESSON_EXERCISES: dict[str, tuple[int, ...]] = {
+    "01-data-flow": (1, 2, 3, 4, 5),
+    "02-choice": (6, 7),
+    "03-retry-catch": (8, 9, 13),
+    "04-map": (10, 12),
+    "05-parallel": (11,),
+    "06-jsonata-variables": (14, 15),
+}
+EXERCISE_PAGES = {"en": "exercises.md", "zh-CN": "exercises.zh-CN.md"}
+
+
+def practice_section(stem: str) -> str:
+    """The exercises to do after a lesson, appended to its page."""
+    from sfnsim.learn import find_exercise
+
+    lines = ["", "## Practise", "",
+             "Solve these on your own machine (`sfnsim learn init ex && cd ex && sfnsim learn check`):", ""]
+    for number in LESSON_EXERCISES[stem]:
+        exercise = find_exercise(str(number))
+        lines.append(f"- [{exercise.number}. {exercise.english_title}](exercises.md#{exercise.slug}) — "
+                     f"`sfnsim learn check {exercise.slug}`")
+    return "\n".join(lines) + "\n"
+
+
+def exercises_page(language: str) -> str:
+    """Every exercise of ``sfnsim learn``: goal, fields, files, in ``language``."""
+    from sfnsim.i18n import language as speaking
+    from sfnsim.learn.pages import course_page
+
+    other = "zh-CN" if language == "en" else "en"
+    with speaking(language):
+        return course_page(EXERCISE_PAGES[other], "简体中文" if other == "zh-CN" else "English",
+                           "../../src/sfnsim/learn/exercises")
 
 
 def index_page() -> str:
@@ -52,6 +88,8 @@ def index_page() -> str:
     ]
     lines += [f"{number}. [{title.split(' — ', 1)[1]}]({stem}.md)" for number, (stem, title, _) in
               enumerate(LESSONS, start=1)]
+    lines += ["", "Then practise: [graded exercises](exercises.md) ([简体中文](exercises.zh-CN.md)) that "
+              "`sfnsim learn` checks on your machine, each linked after the lesson it follows."]
     lines += [
         "",
         "Every lesson is the output of `sfnsim walk --markdown` on a machine in `fixtures/tutorials/`, so it",
@@ -82,14 +120,14 @@ def render_lessons() -> dict[str, str]:
     """File name → content of every generated page."""
     from sfnsim.walk.command import walk_command
 
-    pages = {"README.md": index_page()}
+    pages = {"README.md": index_page(), **{page: exercises_page(lang) for lang, page in EXERCISE_PAGES.items()}}
     # The command reports each file it writes on stderr; here those are scratch files.
     with tempfile.TemporaryDirectory() as scratch, _in_repository(), contextlib.redirect_stderr(io.StringIO()):
         for stem, title, mocked in LESSONS:
             out = Path(scratch) / f"{stem}.md"
             walk_command.main(lesson_arguments(stem, title, mocked, out), prog_name="sfnsim walk",
                               standalone_mode=False)
-            pages[f"{stem}.md"] = out.read_text(encoding="utf-8")
+            pages[f"{stem}.md"] = out.read_text(encoding="utf-8") + practice_section(stem)
     return pages
 
 

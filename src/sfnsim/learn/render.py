@@ -14,6 +14,7 @@ from sfnsim.walk.story import compact, pretty
 
 PASS, FAIL = "✓", "✗"
 LABEL_WIDTH = 11
+CAUSE_LIMIT = 400  # an error's cause can quote a whole payload; the stage values above show it already
 
 
 def headline(exercise: Exercise, passed: bool) -> str:
@@ -85,8 +86,9 @@ def _difference_lines(difference: Difference) -> list[str]:
     lines += _value_lines(_("yours"), difference.yours, difference.your_error, difference.stage)
     lines += _value_lines(_("expected"), difference.expected, None, difference.stage)
     if difference.your_error is not None:
+        cause = difference.your_error.get("cause") or ""
         lines.append("    " + _("Your state failed here with {error}: {cause}").format(
-            error=difference.your_error.get("error"), cause=difference.your_error.get("cause") or ""))
+            error=difference.your_error.get("error"), cause=cause if len(cause) <= CAUSE_LIMIT else cause[:CAUSE_LIMIT] + "…"))
     if difference.choice is not None:
         lines += ["    " + _("How Choice {state} decided in your run:").format(state=difference.choice.name)]
         lines += ["      " + line for line in _choice_lines(difference.choice)]

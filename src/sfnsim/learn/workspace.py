@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from sfnsim.errors import SfnSimError
-from sfnsim.i18n import _, current_language
+from sfnsim.i18n import _
 from sfnsim.learn.catalog import Exercise, all_exercises
-from sfnsim.learn.docs_pages import docs_url
+from sfnsim.learn.pages import EXERCISES_DIR, exercise_page, readme
 
 STATE_FILE = ".sfnsim-learn.json"
-EXERCISES_DIR = "exercises"
 
 
 class WorkspaceError(SfnSimError):
@@ -83,37 +82,3 @@ def init_workspace(root: Path, *, language: str | None = None) -> Workspace:
     (root / "README.md").write_text(readme(), encoding="utf-8")
     workspace.save()
     return workspace
-
-
-def exercise_page(exercise: Exercise) -> str:
-    """The goal of one exercise, as Markdown, in the current language."""
-    lines = [f"# {exercise.number}. {exercise.title()}", "", exercise.goal(), ""]
-    lines += [_("Edit `{file}` until `sfnsim learn check {name}` passes.").format(file=exercise.file_name,
-                                                                                  name=exercise.slug), ""]
-    lines += [_("Fields this exercise is about:"), ""]
-    for field_name in exercise.fields:
-        url = docs_url(field_name)
-        lines.append(f"- [`{field_name}`]({url})" if url else f"- `{field_name}`")
-    return "\n".join(lines) + "\n"
-
-
-def readme() -> str:
-    lines = [
-        "# " + _("Amazon States Language exercises"), "",
-        _("Each file in `exercises/` is a state machine definition that is incomplete or wrong. Fix them one "
-          "by one; sfnsim runs each on a virtual clock, with mocked tasks, and tells you where the data first "
-          "goes astray."), "",
-        "```console",
-        "sfnsim learn check        # " + _("check the first exercise not done yet"),
-        "sfnsim learn hint         # " + _("a hint for it (ask again for a stronger one)"),
-        "sfnsim learn list         # " + _("every exercise, done or not"),
-        "sfnsim learn watch        # " + _("check again on every save"),
-        "sfnsim walk exercises/01-input-path-parameters.asl.json --input '{...}'   # " + _("narrate a run"),
-        "```", "",
-        "## " + _("Exercises"), "",
-    ]
-    for exercise in all_exercises():
-        lines.append(f"{exercise.number}. [{exercise.title()}]({EXERCISES_DIR}/{exercise.slug}.md)")
-    lines += ["", _("Language: {language}. Use `--lang en` or `--lang zh-CN` to change it.").format(
-        language=current_language())]
-    return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import click
 
@@ -25,9 +25,11 @@ from sfnsim.cli import (
     read_input,
     run_options,
 )
+from sfnsim.i18n import N_, _, use_language
 from sfnsim.walk.walkthrough import Walkthrough, build_walkthrough
 
-_PROMPT = "── Enter: next state · q then Enter: show the rest without pausing "
+_T = TypeVar("_T")
+_PROMPT = N_("── Enter: next state · q then Enter: show the rest without pausing ")
 
 
 @click.command("walk", short_help="Narrate a run state by state: every data-flow stage, for learning.")
@@ -39,10 +41,12 @@ _PROMPT = "── Enter: next state · q then Enter: show the rest without pausi
               help="Write a self-contained HTML report: graph, timeline, stages ('-': stdout).")
 @click.option("--title", metavar="TEXT", help="Title of the Markdown or HTML document.")
 @click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON: every visit and its stages.")
+@click.option("--lang", metavar="LANG", help="Language of the narration: en or zh-CN (default: the locale's). "
+              "Field names, state names and values stay as they are.")
 def walk_command(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
                  mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
                  state_name: str | None, pause: bool, markdown_out: str | None, html_out: str | None,
-                 title: str | None, as_json: bool) -> None:
+                 title: str | None, as_json: bool, lang: str | None) -> None:
     """Run the state machine in DEFINITION and narrate each state it enters.
 
     For each state: its input, then every data-flow stage under AWS's names (afterInputPath,
@@ -53,6 +57,7 @@ def walk_command(definition: Path, input_text: str | None, input_file: str | Non
     """
     if (mock_config is None) != (test_case is None):
         raise UsageProblem("--mock-config and --test-case go together: give both")
+    _guarded(lambda: use_language(lang))
     walkthrough = _guarded(lambda: run_walkthrough(
         definition, read_input(input_text, input_file), handlers=load_handlers(handler_specs),
         mock_config=mock_config, test_case=test_case, seed=seed, start_time=parse_start_time(start_time)))
@@ -103,7 +108,7 @@ def recorded_command(definition: Path, input_text: str | None, input_file: str |
     return shlex.join(words)
 
 
-def _guarded(work: Callable[[], Walkthrough]) -> Walkthrough:
+def _guarded(work: Callable[[], _T]) -> _T:
     """Errors sfnsim reports to its user become a message and exit code 2, also outside the main group."""
     from sfnsim.errors import DefinitionError, HandlerError, SfnSimError
 
@@ -140,7 +145,7 @@ def _tell(walkthrough: Walkthrough, state_name: str | None, pause: bool) -> None
     for position, chunk in enumerate(chunks):
         click.echo(chunk, nl=False)
         if pause and 0 < position < len(chunks) - 1:
-            click.echo(_PROMPT, nl=False)
+            click.echo(_(_PROMPT), nl=False)
             answer = stdin.readline()
             click.echo("")
             if not answer or answer.strip().lower() == "q":  # end of input, or the learner has seen enough

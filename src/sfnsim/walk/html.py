@@ -13,6 +13,7 @@ import math
 from html import escape
 from typing import TYPE_CHECKING
 
+from sfnsim.i18n import _, current_language
 from sfnsim.walk.details import MISSING
 from sfnsim.walk.graph import GRAPH_CSS, Run, render_svg
 from sfnsim.walk.story import (
@@ -45,18 +46,18 @@ def render_report(execution: "Execution", *, title: str | None = None) -> str:
 
 
 def render_walkthrough_html(walkthrough: Walkthrough, *, title: str | None = None) -> str:
-    heading = title or f"Run of {walkthrough.machine_name}"
+    heading = title or _("Run of {machine}").format(machine=walkthrough.machine_name)
     body = [
         f"<h1>{escape(heading)}</h1>",
         _summary(walkthrough),
-        '<section id="graph"><h2>The state machine and the path taken</h2>',
+        '<section id="graph"><h2>' + escape(_("The state machine and the path taken")) + "</h2>",
         f'<div class="graph-box">{render_svg(walkthrough.definition, path_of(walkthrough))}</div>',
         _legend(),
         "</section>",
-        '<section id="timeline"><h2>Timeline (virtual time)</h2>',
+        '<section id="timeline"><h2>' + escape(_("Timeline (virtual time)")) + "</h2>",
         timeline_svg(walkthrough),
         "</section>",
-        '<section id="states"><h2>State by state</h2>',
+        '<section id="states"><h2>' + escape(_("State by state")) + "</h2>",
         _items(tell_opening(walkthrough)),
         *(_block_html(block) for block in walkthrough.blocks()),
         '<div class="ending">', _items(tell_ending(walkthrough)), "</div>",
@@ -64,13 +65,13 @@ def render_walkthrough_html(walkthrough: Walkthrough, *, title: str | None = Non
     ]
     return "\n".join([
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{current_language()}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(heading)}</title>",
         f"<style>{_CSS}{GRAPH_CSS}</style>",
         "</head><body>",
         *body,
-        '<footer>Made by sfnsim from a simulated run; times are virtual.</footer>',
+        "<footer>" + escape(_("Made by sfnsim from a simulated run; times are virtual.")) + "</footer>",
         "</body></html>",
         "",
     ])
@@ -99,25 +100,27 @@ def anchor(step: Step) -> str:
 def _summary(walkthrough: Walkthrough) -> str:
     status = walkthrough.status
     rows = [
-        ("Status", f'<span class="status {_STATUS_CLASS.get(status, "bad")}">{escape(status)}</span>'),
-        ("Started", escape(walkthrough.started_at.isoformat())),
-        ("Virtual duration", "still running" if walkthrough.ended_offset is None
+        (_("Status"), f'<span class="status {_STATUS_CLASS.get(status, "bad")}">{escape(status)}</span>'),
+        (_("Started"), escape(walkthrough.started_at.isoformat())),
+        (_("Virtual duration"), escape(_("still running")) if walkthrough.ended_offset is None
          else escape(format_seconds(walkthrough.ended_offset))),
-        ("States entered", str(len(walkthrough.all_steps()))),
+        (_("States entered"), str(len(walkthrough.all_steps()))),
     ]
     if walkthrough.error is not None:
-        rows.append(("Error", f"<code>{escape(walkthrough.error)}</code>"))
+        rows.append((_("Error"), f"<code>{escape(walkthrough.error)}</code>"))
     if walkthrough.cause is not None:
-        rows.append(("Cause", f"<pre>{escape(walkthrough.cause)}</pre>"))
-    cells = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+        rows.append((_("Cause"), f"<pre>{escape(walkthrough.cause)}</pre>"))
+    cells = "".join(f"<tr><th>{escape(label)}</th><td>{value}</td></tr>" for label, value in rows)
     return f'<table class="summary">{cells}</table>'
 
 
 def _legend() -> str:
-    return ('<p class="legend"><span class="key visited"></span> entered '
-            '<span class="key caught"></span> error caught <span class="key failed"></span> failed '
-            '<span class="key plain"></span> not entered. Dashed arrows are Catch transitions, dotted ones '
-            'a Choice\'s Default. Click a state to jump to its first visit.</p>')
+    keys = [("visited", _("entered")), ("caught", _("error caught")), ("failed", _("failed")),
+            ("plain", _("not entered."))]
+    explained = _("Dashed arrows are Catch transitions, dotted ones a Choice's Default. "
+                  "Click a state to jump to its first visit.")
+    marks = " ".join(f'<span class="key {kind}"></span> {escape(label, quote=False)}' for kind, label in keys)
+    return f'<p class="legend">{marks} {escape(explained, quote=False)}</p>'
 
 
 # -- timeline -------------------------------------------------------------------------------------------
@@ -141,10 +144,11 @@ def timeline_svg(walkthrough: Walkthrough) -> str:
         parts.append(_timeline_row(step, row, axis))
     parts.append("</svg>")
     if total <= 0:
-        note = '<p class="note">The whole run took no virtual time.</p>'
+        note = '<p class="note">' + escape(_("The whole run took no virtual time.")) + "</p>"
     elif not axis.linear:
-        note = ('<p class="note">Not to scale: long stretches are drawn shorter than they are, so that short '
-                'steps (retries, quick tasks) stay visible. The labels give the true times.</p>')
+        note = '<p class="note">' + escape(_("Not to scale: long stretches are drawn shorter than they are, so that "
+                                             "short steps (retries, quick tasks) stay visible. The labels give the "
+                                             "true times.")) + "</p>"
     else:
         note = ""
     return "\n".join(parts) + note
@@ -209,9 +213,10 @@ def _timeline_row(step: Step, row: int, axis: TimeAxis) -> str:
     end = LABEL_WIDTH + axis.x(step.exited_offset if step.exited_offset is not None else step.entered_offset)
     width = max(end - start, 3.0)
     kind = "failed" if step.error is not None and step.catch is None else "caught" if step.catch else "ok"
-    took = "" if step.duration is None else f", took {format_seconds(step.duration)}"
+    took = "" if step.duration is None else _(", took {duration}").format(duration=format_seconds(step.duration))
+    entered = _("entered at {time}").format(time="+" + format_seconds(step.entered_offset))
     return (f'<a href="#{anchor(step)}"><g class="row {kind}"><title>{escape(step.name)} ({escape(step.state_type)}): '
-            f'entered at +{escape(format_seconds(step.entered_offset))}{escape(took)}</title>'
+            f'{escape(entered)}{escape(took)}</title>'
             f'<text x="{4 + depth * 14}" y="{y + 11}">{escape(_clip(label, 40 - depth * 2))}</text>'
             f'<rect x="{start:.1f}" y="{y}" width="{width:.1f}" height="{ROW_HEIGHT - 8}" rx="3"/></g></a>')
 
@@ -264,8 +269,9 @@ def _items(items: list[Item]) -> str:
 
 def _item(item: Item) -> str:
     if isinstance(item, Heading):
-        where = f'<div class="trail">in {escape(" › ".join(item.trail))}</div>' if item.trail else ""
-        part = {"state": "", "enter": " — entering", "leave": " — done"}[item.part]
+        trail = _("in {trail}").format(trail=" › ".join(item.trail))
+        where = f'<div class="trail">{escape(trail)}</div>' if item.trail else ""
+        part = {"state": "", "enter": _(" — entering"), "leave": _(" — done")}[item.part]
         return (f'<h3><span class="num">{item.number}.</span> <code>{escape(item.name)}</code> '
                 f'<span class="type">{escape(item.state_type)}{part}</span> '
                 f'<span class="when">{escape(item.when)}</span></h3>{where}')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from sfnsim.i18n import _
 from sfnsim.walk.details import MISSING
 from sfnsim.walk.story import (
     Heading,
@@ -20,7 +21,6 @@ from sfnsim.walk.walkthrough import Walkthrough
 
 LABEL_WIDTH = 22
 MAX_VALUE_LINES = 40  # longer payloads are cut in the terminal (Markdown and HTML show them whole)
-_PARTS = {"state": "", "enter": " (entering)", "leave": " (done)"}
 
 
 def narrate_chunks(walkthrough: Walkthrough, *, state: str | None = None, width: int = 100) -> list[str]:
@@ -37,7 +37,8 @@ def narrate(walkthrough: Walkthrough, *, state: str | None = None, width: int = 
 
 
 def _title(walkthrough: Walkthrough) -> str:
-    return f"Walkthrough of {walkthrough.machine_name} (virtual time starts {walkthrough.started_at.isoformat()})"
+    return _("Walkthrough of {machine} (virtual time starts {start})").format(
+        machine=walkthrough.machine_name, start=walkthrough.started_at.isoformat())
 
 
 def _render(items: list[Item], depth: int, width: int, title: str | None = None) -> str:
@@ -65,11 +66,12 @@ def plain(text: Text) -> str:
 
 
 def _heading_lines(heading: Heading, width: int) -> list[str]:
-    left = f"── {heading.number}. {heading.name} · {heading.state_type}{_PARTS[heading.part]} "
+    part = {"state": "", "enter": _(" (entering)"), "leave": _(" (done)")}[heading.part]
+    left = f"── {heading.number}. {heading.name} · {heading.state_type}{part} "
     right = f" {heading.when}"
     lines = ["", left + "─" * max(3, width - len(left) - len(right)) + right]
     if heading.trail:
-        lines.append("  in " + " › ".join(heading.trail))
+        lines.append("  " + _("in {trail}").format(trail=" › ".join(heading.trail)))
     return lines
 
 
@@ -95,4 +97,5 @@ def _cut(lines: list[str]) -> list[str]:
     if len(lines) <= MAX_VALUE_LINES:
         return lines
     hidden = len(lines) - MAX_VALUE_LINES + 1
-    return [*lines[: MAX_VALUE_LINES - 1], f"… ({hidden} more lines; --markdown or --html shows them all)"]
+    return [*lines[: MAX_VALUE_LINES - 1],
+            "… " + _("({count} more lines; --markdown or --html shows them all)").format(count=hidden)]

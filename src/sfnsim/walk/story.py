@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sfnsim.i18n import N_, _, ngettext
 from sfnsim.walk.details import MISSING, RetryStep, RuleCheck
 from sfnsim.walk.walkthrough import Block, Stage, Step, Walkthrough
 
@@ -87,8 +88,8 @@ def tell(block: Block) -> list[Item]:
     if block.part == "enter":
         return items
     if not step.finished:
-        items.append(Text(f"{c(step.name)} had not finished when this walkthrough was made (for example, a task "
-                          "waiting for its callback)."))
+        items.append(Text(_("{state} had not finished when this walkthrough was made (for example, a task "
+                            "waiting for its callback).").format(state=c(step.name))))
         return items
     if block.part == "leave":
         items.append(Text(_back_in(step)))
@@ -101,7 +102,8 @@ def tell(block: Block) -> list[Item]:
         items.extend(_variables(step))
     if step.error is not None and step.catch is None:
         items.append(Value("errorDetails", step.error))
-        items.append(Text(f"{c(step.name)} failed with {c(step.error.get('error'))}; nothing caught it."))
+        items.append(Text(_("{state} failed with {error}; nothing caught it.").format(
+            state=c(step.name), error=c(step.error.get("error")))))
     elif step.catch is None:
         items.append(Text(_way_out(step)))
     return items
@@ -111,25 +113,29 @@ def tell_opening(walkthrough: Walkthrough) -> list[Item]:
     items: list[Item] = []
     if walkthrough.comment:
         items.append(Text(walkthrough.comment))
-    items.append(Value("execution input", walkthrough.input))
+    items.append(Value(_("execution input"), walkthrough.input))
     if not walkthrough.inspected:
-        items.append(Text("This execution was not run with inspection, so only each state's input and output "
-                          "are shown (run it with inspect=True for every data-flow stage)."))
+        items.append(Text(_("This execution was not run with inspection, so only each state's input and output "
+                            "are shown (run it with inspect=True for every data-flow stage).")))
     return items
 
 
 def tell_ending(walkthrough: Walkthrough) -> list[Item]:
     ended = walkthrough.ended_offset
-    duration = "" if ended is None else f" after {format_seconds(ended)} of virtual time"
-    items: list[Item] = [Text(f"The execution ended {walkthrough.status}{duration}.")]
+    if ended is None:
+        ending = _("The execution ended {status}.").format(status=walkthrough.status)
+    else:
+        ending = _("The execution ended {status} after {duration} of virtual time.").format(
+            status=walkthrough.status, duration=format_seconds(ended))
+    items: list[Item] = [Text(ending)]
     if walkthrough.status == "SUCCEEDED":
-        items.append(Value("execution output", walkthrough.output))
+        items.append(Value(_("execution output"), walkthrough.output))
     elif walkthrough.error is not None or walkthrough.cause is not None:
-        items.append(Value("error", {k: v for k, v in (("error", walkthrough.error), ("cause", walkthrough.cause))
-                                     if v is not None}))
+        items.append(Value(_("error"), {k: v for k, v in (("error", walkthrough.error), ("cause", walkthrough.cause))
+                                        if v is not None}))
     path = " → ".join(s.name for s in walkthrough.all_steps())
     if path:
-        items.append(Text(f"States entered, in order: {path}."))
+        items.append(Text(_("States entered, in order: {path}.").format(path=path)))
     return items
 
 
@@ -165,7 +171,7 @@ def _stage_items(step: Step, *, entry: bool) -> list[Item]:
     if not entry and not recorded_output and step.error is None:
         # A JSONata Choice records no stage: its output is its input, or the matched rule's Output.
         key = "output" if step.jsonata else "afterOutputPath"
-        items.append(Same(key, "the state input goes on") if step.output == step.visit.input
+        items.append(Same(key, _("the state input goes on")) if step.output == step.visit.input
                      else Value(key, step.output))
     return items
 
@@ -174,11 +180,11 @@ def _stage_item(step: Step, stage: Stage) -> Item:
     if stage.key == "input":
         return _input_item(step, stage.value)
     if stage.key == "result" and step.state_type == "Pass" and not stage.is_set and not step.jsonata:
-        return Same("result", "the effective input: a Pass state without `Result` passes it on")
+        return Same("result", _("the effective input: a Pass state without `Result` passes it on"))
     if stage.key == "result":
         return Value("result", stage.value, stage.field, stage.expression if stage.is_set else MISSING)
     if not stage.is_set and not stage.changed:
-        return Same(stage.key, _UNSET_REASONS.get(stage.key, "unchanged"))
+        return Same(stage.key, _(_UNSET_REASONS.get(stage.key, N_("unchanged"))))
     return Value(stage.key, stage.value, stage.field, stage.expression)
 
 
@@ -186,22 +192,22 @@ def _input_item(step: Step, value: Any) -> Item:
     """The state input, unless the reader has just seen it as the previous state's output."""
     before = step.previous
     if before is not None and before.error is None and before.output == value:
-        return Same("input", f"the output of {c(before.name)}")
+        return Same("input", _("the output of {state}").format(state=c(before.name)))
     if before is None and step.parent is None:
-        return Same("input", "the execution input")
+        return Same("input", _("the execution input"))
     if before is None and step.parent is not None and step.parent.branch_input == value:
-        return Same("input", f"the input of {c(step.parent.name)}'s branches")
+        return Same("input", _("the input of {state}'s branches").format(state=c(step.parent.name)))
     return Value("input", value)
 
 
 _UNSET_REASONS = {
-    "afterInputPath": "no `InputPath`: the whole input goes on",
-    "afterParameters": "no `Parameters`: unchanged",
-    "afterArguments": "no `Arguments`: the input goes on",
-    "afterResultSelector": "no `ResultSelector`: the result goes on",
-    "afterResultPath": "no `ResultPath`: the result replaces the input (`ResultPath` defaults to `$`)",
-    "afterOutputPath": "no `OutputPath`: the whole of it is the output",
-    "output": "no `Output`: unchanged",
+    "afterInputPath": N_("no `InputPath`: the whole input goes on"),
+    "afterParameters": N_("no `Parameters`: unchanged"),
+    "afterArguments": N_("no `Arguments`: the input goes on"),
+    "afterResultSelector": N_("no `ResultSelector`: the result goes on"),
+    "afterResultPath": N_("no `ResultPath`: the result replaces the input (`ResultPath` defaults to `$`)"),
+    "afterOutputPath": N_("no `OutputPath`: the whole of it is the output"),
+    "output": N_("no `Output`: unchanged"),
 }
 
 
@@ -211,9 +217,9 @@ def _variables(step: Step) -> list[Item]:
     names = ", ".join(c(f"${name}") for name in step.assigned)
     return [
         Value("variables", step.assigned, "Assign", step.spec.get("Assign", MISSING)),
-        Text(f"`Assign` sets {names}; the new values are visible from the next state on."),
-        Value("variables before", step.variables_before),
-        Value("variables after", step.variables_after),
+        Text(_("`Assign` sets {names}; the new values are visible from the next state on.").format(names=names)),
+        Value(_("variables before"), step.variables_before),
+        Value(_("variables after"), step.variables_after),
     ]
 
 
@@ -224,14 +230,14 @@ def _nothing(_step: Step) -> list[Item]:
 
 def _task_before(step: Step) -> list[Item]:
     resource = step.spec.get("Resource", "?")
-    return [Text(f"Calls {c(resource)} with the effective input.")]
+    return [Text(_("Calls {resource} with the effective input.").format(resource=c(resource)))]
 
 
 def _wait_after(step: Step) -> list[Item]:
     field = next((f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in step.spec), None)
     how = f" ({c(field)}: {c(step.spec[field])})" if field else ""
-    waited = "an unknown time" if step.duration is None else format_seconds(step.duration)
-    return [Text(f"Waits {waited} of virtual time{how}; no real time passes.")]
+    waited = _("an unknown time") if step.duration is None else format_seconds(step.duration)
+    return [Text(_("Waits {duration} of virtual time{how}; no real time passes.").format(duration=waited, how=how))]
 
 
 def _choice_after(step: Step) -> list[Item]:
@@ -239,27 +245,32 @@ def _choice_after(step: Step) -> list[Item]:
     for check in step.choice:
         items.extend(_rule_items(check))
     if not step.choice and step.error is None:
-        items.append(Text("No rule details were recorded for this visit."))
+        items.append(Text(_("No rule details were recorded for this visit.")))
     return items
 
 
 def _rule_items(check: RuleCheck) -> list[Item]:
     if check.is_default:
-        return [Text(f"No rule matched, so `Default` sends the execution to {c(check.next)}.")]
-    verdict = "matched" if check.matched else "did not match"
-    items: list[Item] = [Text(f"Rule {check.index} (→ {c(check.next)}) {verdict}.")]
+        return [Text(_("No rule matched, so `Default` sends the execution to {state}.").format(state=c(check.next)))]
+    if check.matched:
+        verdict = _("Rule {index} (→ {state}) matched.")
+    else:
+        verdict = _("Rule {index} (→ {state}) did not match.")
+    items: list[Item] = [Text(verdict.format(index=check.index, state=c(check.next)))]
     if check.condition is not None:
-        items.append(Text(f"`Condition`: {c(check.condition)} was {'true' if check.matched else 'false'}.",
-                          bullet=True))
+        items.append(Text(_("`Condition`: {condition} was {value}.").format(
+            condition=c(check.condition), value="true" if check.matched else "false"), bullet=True))
     for comparison in check.comparisons:
-        seen = "nothing (the path matched nothing)" if comparison.value is MISSING else c(compact(comparison.value))
+        seen = (_("nothing (the path matched nothing)") if comparison.value is MISSING
+                else c(compact(comparison.value)))
         operand = f"{c(compact(comparison.operand))}"
         if comparison.operand_is_path:
-            resolved = "nothing" if comparison.operand_value is MISSING else f"{c(compact(comparison.operand_value))}"
+            resolved = _("nothing") if comparison.operand_value is MISSING else f"{c(compact(comparison.operand_value))}"
             operand = f"{c(comparison.operand)} = {resolved}"
-        outcome = {True: "true", False: "false", None: "an error"}[comparison.holds]
-        items.append(Text(f"{c(comparison.variable)} is {seen}; {c(comparison.operator)} {operand} → {outcome}.",
-                          bullet=True))
+        outcome = {True: "true", False: "false", None: _("an error")}[comparison.holds]
+        items.append(Text(_("{variable} is {value}; {operator} {operand} → {outcome}.").format(
+            variable=c(comparison.variable), value=seen, operator=c(comparison.operator), operand=operand,
+            outcome=outcome), bullet=True))
     return items
 
 
@@ -271,11 +282,13 @@ def _map_before(step: Step) -> list[Item]:
     selector = "ItemSelector" if "ItemSelector" in step.spec else "Parameters" if "Parameters" in step.spec else None
     count = len(step.item_inputs)
     concurrency = step.spec.get("MaxConcurrency", 0)
-    limit = "all at once" if concurrency in (0, None) else f"at most {concurrency} at a time"
-    items.append(Text(f"Runs its item processor once per item: {count} iteration{'s' if count != 1 else ''}, "
-                      f"{limit} (`MaxConcurrency`: {c(compact(concurrency))})."))
+    limit = _("all at once") if concurrency in (0, None) else _("at most {count} at a time").format(count=concurrency)
+    items.append(Text(ngettext(
+        "Runs its item processor once per item: {count} iteration, {limit} (`MaxConcurrency`: {concurrency}).",
+        "Runs its item processor once per item: {count} iterations, {limit} (`MaxConcurrency`: {concurrency}).",
+        count).format(count=count, limit=limit, concurrency=c(compact(concurrency)))))
     if step.item_inputs and selector is None and step.item_inputs == step.items:
-        items.append(Same("afterItemSelector", "no `ItemSelector`: each item is its iteration's input"))
+        items.append(Same("afterItemSelector", _("no `ItemSelector`: each item is its iteration's input")))
     elif step.item_inputs:
         items.append(Value("afterItemSelector", step.item_inputs, selector,
                            step.spec.get(selector, MISSING) if selector else MISSING))
@@ -284,16 +297,18 @@ def _map_before(step: Step) -> list[Item]:
 
 def _parallel_before(step: Step) -> list[Item]:
     branches = len(step.spec.get("Branches") or ())
-    items: list[Item] = [Text(f"Runs its {branches} branches side by side, each on the same input.")]
+    items: list[Item] = [Text(_("Runs its {count} branches side by side, each on the same input.").format(
+        count=branches))]
     return items
 
 
 def _back_in(step: Step) -> str:
     if step.state_type == "Map":
         lanes = {c.lane for c in step.children}
-        return (f"Back in {c(step.name)}: its {len(lanes)} iteration(s) are done; their outputs, in item order, "
-                "are its result.")
-    return f"Back in {c(step.name)}: every branch is done; their outputs, in branch order, are its result."
+        return _("Back in {state}: its {count} iteration(s) are done; their outputs, in item order, "
+                 "are its result.").format(state=c(step.name), count=len(lanes))
+    return _("Back in {state}: every branch is done; their outputs, in branch order, are its result.").format(
+        state=c(step.name))
 
 
 _BEFORE_WORK: dict[str, Callable[[Step], list[Item]]] = {
@@ -318,9 +333,11 @@ def _retries(step: Step) -> list[Item]:
 def _retry_items(retry: RetryStep) -> list[Item]:
     cause = f" ({retry.cause})" if retry.cause else ""
     return [
-        Text(f"Attempt {retry.attempt} failed with {c(retry.error)}{cause}. Retrier {retry.retrier} "
-             f"(`ErrorEquals` {c(compact(list(retry.error_equals)))}) takes it: retry {retry.retry_of_retrier + 1} of "
-             f"that retrier, after {format_seconds(retry.backoff_seconds)} = {retry.formula}."),
+        Text(_("Attempt {attempt} failed with {error}{cause}. Retrier {retrier} (`ErrorEquals` {errors}) takes it: "
+               "retry {retry} of that retrier, after {wait} = {formula}.").format(
+            attempt=retry.attempt, error=c(retry.error), cause=cause, retrier=retry.retrier,
+            errors=c(compact(list(retry.error_equals))), retry=retry.retry_of_retrier + 1,
+            wait=format_seconds(retry.backoff_seconds), formula=retry.formula)),
         Value("errorDetails", {"retryIndex": retry.retrier, "retryBackoffIntervalSeconds": retry.backoff_seconds}),
     ]
 
@@ -332,27 +349,26 @@ def _caught(step: Step) -> list[Item]:
     catcher = catchers[index] if index < len(catchers) and isinstance(catchers[index], dict) else {}
     error_output = catch.get("errorOutput", {})
     items: list[Item] = [
-        Text(f"The state failed with {c(error_output.get('Error'))}; catcher {index} "
-             f"(`ErrorEquals` {c(compact(catcher.get('ErrorEquals', [])))}) catches it."),
+        Text(_("The state failed with {error}; catcher {index} (`ErrorEquals` {errors}) catches it.").format(
+            error=c(error_output.get("Error")), index=index, errors=c(compact(catcher.get("ErrorEquals", []))))),
         Value("errorDetails", {"catchIndex": index}),
-        Value("error output", error_output),
+        Value(_("error output"), error_output),
     ]
     if step.jsonata:
         items.append(Value("output", step.output, "Output", catcher.get("Output", MISSING)))
     elif "ResultPath" in catcher:
         items.append(Value("afterResultPath", step.output, "ResultPath", catcher["ResultPath"]))
     else:
-        items.append(Same("afterResultPath", "the catcher has no `ResultPath`: the error output replaces the input"))
+        items.append(Same("afterResultPath", _("the catcher has no `ResultPath`: the error output replaces the input")))
     items.extend(_variables(step))
-    items.append(Text(f"→ `Next`: {c(catch.get('next', step.next))} (the catcher's)."))
+    items.append(Text(_("→ `Next`: {state} (the catcher's).").format(state=c(catch.get("next", step.next)))))
     return items
 
 
 def _way_out(step: Step) -> str:
     if step.next is not None:
-        return f"→ `Next`: {c(step.next)}."
-    where = "its branch" if step.parent is not None else "the execution"
-    return f"→ End of {where}."
+        return _("→ `Next`: {state}.").format(state=c(step.next))
+    return _("→ End of its branch.") if step.parent is not None else _("→ End of the execution.")
 
 
 # -- JSON ------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from sfnsim.engine.inspection import StateInspection
+from sfnsim.i18n import N_, _
 from sfnsim.walk.details import (
     MISSING,
     RetryStep,
@@ -46,15 +47,18 @@ class Stage:
         return self.expression is not MISSING
 
 
+_LANE_KINDS = (N_("iteration"), N_("branch"), N_("child execution"))
+
+
 @dataclass(frozen=True)
 class Lane:
     """Where a nested visit runs: a Map iteration, a Parallel branch, or a distributed Map child."""
 
-    kind: str  # "iteration" | "branch" | "child execution"
+    kind: str  # "iteration" | "branch" | "child execution" (translated when printed)
     index: int
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.index}"
+        return f"{_(self.kind)} {self.index}"
 
 
 @dataclass
