@@ -257,3 +257,82 @@ def test_an_operation_moto_lacks_is_named_with_a_handler_hint(aws):
     with pytest.raises(HandlerError, match="moto \\(in-process\\) does not implement DynamoDB "
                                            "DescribeContributorInsights.*handlers=\\{'Insights': ...\\}"):
         sm.run({}, aws="moto")
+
+
+# -- Map S3, callbacks, .sync, endpoints, the CLI and the fixture ------------------------------------
+DISTRIBUTED_MAP = {"StartAt": "Each", "States": {"Each": {
+    "Type": "Map", "End": True,
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                   "Parameters": {"Bucket": "data", "Key": "items.json"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Double",
+                      "States": {"Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"},
+                                            "End": True}}},
+    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "data", "Prefix": "out"}}}}}
+
+
+def test_item_reader_and_result_writer_use_the_backends_s3(aws):
+    s3 = BACKEND.client("s3")
+    s3.create_bucket(Bucket="data")
+    s3.put_object(Bucket="data", Key="items.json", Body=b'[{"n": 1}, {"n": 2}]')
+    ex = StateMachine.from_dict(DISTRIBUTED_MAP).run({}, aws="moto")
+    assert ex.status == "SUCCEEDED"
+    manifest = json.loads(s3.get_object(Bucket="data", Key=ex.output["ResultWriterDetails"]["Key"])["Body"].read())
+    [written] = manifest["ResultFiles"]["SUCCEEDED"]
+    results = json.loads(s3.get_object(Bucket="data", Key=written["Key"])["Body"].read())
+    assert [json.loads(r["Output"]) for r in results] == [{"n": 2}, {"n": 4}]
+    assert ex.s3_objects == {}  # S3 lived in moto, not in the in-memory mapping
+
+
+def test_item_reader_reports_a_missing_object_as_aws_does(aws):
+    BACKEND.client("s3").create_bucket(Bucket="data")
+    ex = StateMachine.from_dict(DISTRIBUTED_MAP).run({}, aws="moto")
+    assert ex.error == "States.ItemReaderFailed"
+    assert ex.cause.endswith("The specified key does not exist. (Service: S3, Status Code: 404, Key: items.json)")
+
+
+def test_glue_start_job_run_sync_returns_the_finished_job_run(aws):
+    BACKEND.client("glue").create_job(Name="nightly", Role="glue-role",
+                                      Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/nightly.py"})
+    sm = StateMachine.from_dict({"StartAt": "Job", "States": {"Job": {
+        "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": True,
+        "Parameters": {"JobName": "nightly"}}}})
+    ex = sm.run({}, aws="moto")
+    assert ex.status == "SUCCEEDED"
+    assert ex.output["JobName"] == "nightly" and ex.output["JobRunState"] == "SUCCEEDED"
+    submitted = [e for e in ex.history if e["type"] == "TaskSubmitted"][0]["taskSubmittedEventDetails"]["output"]
+    assert submitted["JobRunId"] == ex.output["Id"]
+
+
+def test_an_unreachable_endpoint_is_an_sdk_client_exception():
+    # As recorded on AWS when the SQS endpoint could not be reached: SQS.SdkClientException.
+    sm = StateMachine.from_dict({"StartAt": "Send", "States": {"Send": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+        "Parameters": {"QueueUrl": "http://127.0.0.1:9/queue", "MessageBody": "hello"}}}})
+    ex = sm.run({}, aws="endpoint=http://127.0.0.1:9")
+    assert ex.error == "SQS.SdkClientException"
+    assert ex.cause.startswith("Unable to execute HTTP request: ")
+
+
+def test_cli_run_with_aws_moto(tmp_path):
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main
+
+    definition = tmp_path / "sm.asl.json"
+    definition.write_text(json.dumps({"StartAt": "Buckets", "States": {"Buckets": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
+        "ResultSelector": {"count.$": "States.ArrayLength($.Buckets)"}}}}))
+    result = CliRunner().invoke(main, ["run", str(definition), "--aws", "moto", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["output"] == {"count": 0}
+    bad = CliRunner().invoke(main, ["run", str(definition), "--aws", "localstack"])
+    assert bad.exit_code == 2 and "'localstack' is not an AWS backend" in bad.output
+
+
+def test_the_fixture_option_starts_moto_for_the_test(sfn):
+    backend = sfn.use_aws("moto")
+    backend.client("s3").create_bucket(Bucket="made-by-the-test")
+    sm = sfn.load({"StartAt": "List", "States": {"List": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
+        "OutputPath": "$.Buckets[*].Name"}}})
+    assert sm.run({}).output == ["made-by-the-test"]

@@ -416,9 +416,12 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report of the run (graph, timeline, data flow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (status, output, path, steps, history).")
+@click.option("--aws", "aws_spec", metavar="moto|endpoint=URL|profile=NAME",
+              help="Send Tasks no handler or mock answers (and Map S3 reads/writes) to an AWS API: moto in-process, "
+                   "an endpoint such as LocalStack, or an AWS profile (a real account).")
 def run(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
         mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
-        history_out: Path | None, report: Path | None, as_json: bool) -> None:
+        history_out: Path | None, report: Path | None, as_json: bool, aws_spec: str | None) -> None:
     """Run the state machine in DEFINITION and show the path it took.
 
     The input comes from --input, --input-file, or stdin when it is piped (default {}).
@@ -434,7 +437,8 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
 
     try:
         execution = machine.run(execution_input, handlers=handlers, seed=seed, start_time=moment,
-                                mock_config=mock_config, test_case=test_case, inspect=report is not None)
+                                mock_config=mock_config, test_case=test_case, inspect=report is not None,
+                                aws=aws_spec)
     except HandlerError as exc:
         hint = f"\n{_HANDLER_HINT}" if "has no handler" in str(exc) else ""
         raise UsageProblem(f"{exc}{hint}") from None

@@ -11,6 +11,10 @@
   ``SfnSimError`` raised while running (a missing handler, a broken mock) is reported from the
   test's line, without sfnsim's internals (``--full-trace`` shows them).
 
+* ``sfn.use_aws("moto")`` sends this test's Tasks that no handler answers to an AWS API (moto is
+  started now and stopped after the test, so the test's own boto3 calls see the same AWS);
+  ``pytest --sfnsim-aws=SPEC`` does that for every test using the fixture (e.g. against LocalStack).
+
 Nothing is kept between tests: each test gets its own fixture, machines and executions.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
@@ -37,6 +41,41 @@ class SfnFixture:
     def __init__(self, test_path: Path, rootdir: Path) -> None:
         self.test_path = test_path
         self._bases = list(dict.fromkeys([test_path.parent, rootdir]))
+        self._aws: Any = None
+        self._machines: list[StateMachine] = []
+        self._cleanups: list[Callable[[], None]] = []
+
+    def use_aws(self, aws: Any = "moto") -> Any:
+        """Send the Tasks no handler or mock answers (and Map S3 reads/writes) to ``aws`` in this test.
+
+        ``aws`` is what ``run(aws=...)`` takes: ``"moto"``, ``"endpoint=URL"``, ``"profile=NAME"``, a
+        ``boto3.Session`` or a mapping per service. With moto, ``mock_aws`` starts now and stops when
+        the test ends, so set up buckets and tables with plain boto3 before running. Returns the
+        backend: ``sfn.use_aws(...).client("s3")`` is a boto3 client at the same place.
+        """
+        __tracebackhide__ = True
+        from sfnsim.tasks.aws_backend import AwsBackend
+
+        try:
+            backend = AwsBackend.from_option(aws)
+        except SfnSimError as error:
+            problem = str(error)
+        else:
+            self._aws = aws
+            for machine in self._machines:
+                machine.default_aws = aws
+            if backend is not None and any(target.kind == "moto" for target in backend.targets.values()):
+                from moto import mock_aws
+
+                mock = mock_aws()
+                mock.start()
+                self._cleanups.append(mock.stop)
+            return backend
+        pytest.fail(f"sfn.use_aws({aws!r}): {problem}", pytrace=False)
+
+    def close(self) -> None:
+        while self._cleanups:
+            self._cleanups.pop()()
 
     def path(self, relative: str | os.PathLike[str]) -> Path:
         """The file ``relative`` names, e.g. a MockConfigFile: ``mock_config=sfn.path("MockConfigFile.json")``."""
@@ -58,9 +97,13 @@ class SfnFixture:
                         pytrace=False)
         try:
             if isinstance(source, dict):
-                return StateMachine.from_dict(source, name=name or "StateMachine")
-            return StateMachine.from_file(self._find(source, "sfn.load"), name=name, machine=machine,
-                                          substitutions=substitutions)
+                loaded = StateMachine.from_dict(source, name=name or "StateMachine")
+            else:
+                loaded = StateMachine.from_file(self._find(source, "sfn.load"), name=name, machine=machine,
+                                                substitutions=substitutions)
+            loaded.default_aws = self._aws
+            self._machines.append(loaded)
+            return loaded
         except SfnSimError as error:
             problem = str(error)
         # Outside the except block, so the report shows the message alone, not the exception chain.
@@ -81,9 +124,23 @@ class SfnFixture:
 
 
 @pytest.fixture
-def sfn(request: pytest.FixtureRequest) -> SfnFixture:
+def sfn(request: pytest.FixtureRequest) -> Iterator[SfnFixture]:
     """Load and run state machines in a test: ``sfn.load("etl.asl.json").run({...}).assert_succeeded()``."""
-    return SfnFixture(Path(str(request.node.path)), Path(str(request.config.rootpath)))
+    fixture = SfnFixture(Path(str(request.node.path)), Path(str(request.config.rootpath)))
+    default_aws = request.config.getoption("sfnsim_aws", None)
+    try:
+        if default_aws:
+            fixture.use_aws(default_aws)
+        yield fixture
+    finally:
+        fixture.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("sfnsim").addoption(
+        "--sfnsim-aws", metavar="SPEC", default=None,
+        help="Send Tasks no handler answers to an AWS API in every test using the sfn fixture: "
+             "moto, endpoint=URL or profile=NAME (as sfn.use_aws).")
 
 
 @pytest.hookimpl(hookwrapper=True)

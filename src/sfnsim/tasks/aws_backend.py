@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sfnsim.errors import HandlerError, StatesError
 from sfnsim.tasks.aws_sdk_names import botocore_service
+from sfnsim.tasks.virtual_time import real_clock
 
 if TYPE_CHECKING:
     from sfnsim.tasks.resources import Resource
@@ -237,9 +238,11 @@ def _config(target: Target) -> Any:
     from botocore.config import Config
 
     # Step Functions' SDK does not ask S3 for response checksums (its GetObject results have none);
-    # an endpoint that does not answer should fail the task at once, not after the SDK's retries.
+    # an endpoint that does not answer should fail the task at once, not after the SDK's retries;
+    # moto and endpoint targets go where they say, whatever AWS_ENDPOINT_URL the test has set.
     return Config(response_checksum_validation="when_required",
-                  retries={"max_attempts": 1} if target.kind == "endpoint" else None)
+                  retries={"max_attempts": 1} if target.kind == "endpoint" else None,
+                  ignore_configured_endpoint_urls=target.kind != "session")
 
 
 _AVAILABLE: list[frozenset[str]] = []
@@ -270,30 +273,33 @@ class BackendS3Store:
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
-            self.s3.head_bucket(Bucket=bucket)
+            with real_clock():
+                self.s3.head_bucket(Bucket=bucket)
         except self.s3.exceptions.ClientError:
             return False
         return True
 
     def get(self, bucket: Any, key: Any) -> str:
         try:
-            response = self.s3.get_object(Bucket=bucket, Key=key)
+            with real_clock():
+                return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
         except self.s3.exceptions.ClientError as exc:
             raise StatesError(ITEM_READER_FAILED, _s3_cause(exc, bucket, key), runtime=True) from None
-        return response["Body"].read().decode("utf-8")
 
     def list(self, bucket: Any, prefix: str) -> list[tuple[str, str]]:
         keys: list[str] = []
         try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                keys.extend(item["Key"] for item in page.get("Contents", []))
+            with real_clock():
+                for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                    keys.extend(item["Key"] for item in page.get("Contents", []))
         except self.s3.exceptions.ClientError as exc:
             raise StatesError(ITEM_READER_FAILED, _s3_cause(exc, bucket), runtime=True) from None
         return [(key, self.get(bucket, key)) for key in keys]
 
     def put(self, bucket: str, key: str, body: str) -> None:
         try:
-            self.s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+            with real_clock():
+                self.s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
         except self.s3.exceptions.ClientError as exc:
             raise StatesError(RESULT_WRITER_FAILED, _s3_cause(exc, bucket, key), runtime=True) from None
 

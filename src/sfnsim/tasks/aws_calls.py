@@ -38,6 +38,7 @@ from sfnsim.tasks.aws_sdk_names import (
 )
 from sfnsim.tasks.outcomes import PENDING, TaskResponse
 from sfnsim.tasks.resources import SERVICE, SYNC, WAIT_FOR_TASK_TOKEN, Resource
+from sfnsim.tasks.virtual_time import real_clock
 
 if TYPE_CHECKING:
     from sfnsim.tasks.aws_backend import AwsBackend
@@ -121,7 +122,8 @@ class _ServiceCall:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
         try:
-            return self.method(**request)
+            with real_clock():  # requests are signed, and moto stamps what it stores, with the real time
+                return self.method(**request)
         except ClientError as exc:
             raise failure(exc) from None
         except ParamValidationError as exc:
@@ -216,7 +218,8 @@ class _OptimisedCall(_ServiceCall):
         """glue:startJobRun.sync: poll GetJobRun until the run ends; its JobRun is the task's result."""
         name, run_id = self.request_job_name, submitted.get("JobRunId")
         for _ in range(_GLUE_MAX_POLLS):
-            run = self.client.get_job_run(JobName=name, RunId=run_id)["JobRun"]
+            with real_clock():
+                run = self.client.get_job_run(JobName=name, RunId=run_id)["JobRun"]
             if run.get("JobRunState") in _GLUE_DONE:
                 job_run = json_value(run, _epoch_millis)
                 if job_run["JobRunState"] == "SUCCEEDED":

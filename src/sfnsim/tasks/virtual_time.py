@@ -95,6 +95,30 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
         freezer.stop()
 
 
+@contextmanager
+def real_clock() -> Iterator[None]:
+    """The wall clock again, ticking, inside a clock scope: for sfnsim's own calls to the outside
+    world (an AWS API signs requests and stamps what it stores with the time it reads).
+
+    freezegun's ignore list does not cover ``datetime.datetime.now()``, which every library reads
+    through the patched ``datetime`` module, so a started scope would otherwise show it the virtual
+    clock. A nested freezer at the real time costs microseconds (no module scan).
+    """
+    scope = _SCOPE.get()
+    if scope is None or scope.base is None:
+        yield
+        return
+    from freezegun import freeze_time
+    from freezegun.api import real_datetime
+
+    freezer = freeze_time(real_datetime.now(timezone.utc), tick=True, real_asyncio=True, ignore=[])
+    freezer.start()
+    try:
+        yield
+    finally:
+        freezer.stop()
+
+
 def library_modules(keep: frozenset[str] = frozenset()) -> list[str]:
     """Names of loaded modules from the standard library and site-packages, for freezegun to skip.
 
@@ -141,4 +165,4 @@ def as_utc(moment: datetime | str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-__all__ = ["frozen_at", "clock_scope", "as_utc"]
+__all__ = ["frozen_at", "clock_scope", "as_utc", "real_clock"]
