@@ -409,6 +409,17 @@ class CompiledExpression:
             _CURRENT_RNG.reset(token)
         return UNDEFINED if result is None else json.loads(result)
 
+    def yields_function(self, states: dict[str, Any], variables: Mapping[str, Any], now: datetime) -> bool:
+        """Whether an expression that came out undefined as JSON actually gave a function.
+
+        The JSON API cannot tell the two apart; the engine's audit names the root's output. Only
+        asked on that error path, so the second evaluation costs nothing otherwise.
+        """
+        report = self._engine.evaluate_with_audit(None, self._bindings(states, variables), now=_utc(now), seed=0,
+                                                  timeout=EVALUATION_TIMEOUT_SECONDS)
+        root = ((report.get("audit") or {}).get("root") or {})
+        return report.get("error") is None and root.get("output") == "<function>"
+
     def _bindings(self, states: dict[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
         # `states` last: it is reserved, a variable cannot shadow it.
         if self._reads is None:
@@ -508,6 +519,11 @@ class _Field(_Node):
                 QUERY_EVALUATION_ERROR, f"{self._prefix()} threw an error during evaluation. {error}", runtime=True
             ) from None
         if value is UNDEFINED:
+            states, variables, _, now = context
+            if self.expression.yields_function(states, variables, now):
+                # AWS's recorded cause for e.g. Items "{% $fn := function($x){$x} %}".
+                raise StatesError(QUERY_EVALUATION_ERROR, f"{self._prefix()} returned an unsupported result type.",
+                                  runtime=True)
             raise StatesError(QUERY_EVALUATION_ERROR, f"{self._prefix()} returned nothing (undefined).", runtime=True)
         return value
 

@@ -3,8 +3,8 @@
 AWS's "ItemReader (Map)" page, as sfnsim models it (``run.s3_objects`` is ``{(bucket, key): body}``):
 
 * ``arn:aws:states:::s3:getObject`` reads one object, parsed by ``ReaderConfig.InputType``:
-  ``JSON`` (an array; an object gives ``{"Key", "Value"}`` items; ``ItemsPointer`` selects a
-  nested node), ``JSONL`` (one value per line), ``CSV`` (``CSVHeaderLocation`` ``FIRST_ROW`` or
+  ``JSON`` (an array; ``ItemsPointer`` selects a nested node, and an object found there gives
+  ``{"Key", "Value"}`` items; a file that is itself an object fails, as AWS recorded), ``JSONL`` (one value per line), ``CSV`` (``CSVHeaderLocation`` ``FIRST_ROW`` or
   ``GIVEN`` with ``CSVHeaders``; ``CSVDelimiter``; every value is a string, missing ones are ``""``)
   and ``MANIFEST`` (an S3 Inventory ``manifest.json`` and its CSV data files).
 * ``arn:aws:states:::s3:listObjectsV2`` lists a bucket (``Prefix`` optional); each item is the
@@ -14,8 +14,9 @@ AWS's "ItemReader (Map)" page, as sfnsim models it (``run.s3_objects`` is ``{(bu
 * The bucket/key come from ``Parameters`` (JSONPath, ``.$`` paths allowed) or ``Arguments``
   (JSONata), evaluated against the Map state's input.
 
-A missing bucket or key, or a body that does not parse, fails the state with
-``States.ItemReaderFailed``.
+A missing bucket or key, a body that does not parse, duplicate CSV headers or a negative
+``MaxItemsPath`` fail the Map Run with ``States.ItemReaderFailed`` (causes as AWS records them,
+without the state prefix).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ _CSV_DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "T
 
 
 def reader_failed(cause: str) -> StatesError:
-    return StatesError(ITEM_READER_FAILED, cause, runtime=True)
+    # AWS's recorded ItemReaderFailed causes carry no "An error occurred while executing the
+    # state" prefix (e.g. "CSV headers cannot contain duplicates.").
+    return StatesError(ITEM_READER_FAILED, cause)
 
 
 # -- numeric fields given literally, by a path, or as JSONata -------------------------------------
@@ -54,9 +57,12 @@ class NumberField:
     words it: ``The <Field>Path field refers to value "<v>" which is not a valid integer: <path>``.
     """
 
-    def __init__(self, spec: dict[str, Any], field: str, *, integer: bool = True) -> None:
+    def __init__(self, spec: dict[str, Any], field: str, *, integer: bool = True,
+                 on_negative: Callable[[], StatesError] | None = None) -> None:
         self.field = field
         self.integer = integer
+        # How AWS fails a negative value (a path can give one; a literal is refused by validation).
+        self.on_negative = on_negative
         self.literal = spec.get(field)
         path_text = spec.get(f"{field}Path")
         self.path = compile_path(path_text) if isinstance(path_text, str) else None
@@ -82,7 +88,9 @@ class NumberField:
         except PathNotFound as missing:
             raise runtime_error(f"Invalid path '{self.path.text}' : {missing.jayway_message()}") from None
         number = _as_integer(value) if self.integer else _as_float(value)
-        if number is None:
+        if number is not None and number < 0 and self.on_negative is not None:
+            raise self.on_negative()
+        if number is None or (self.integer and number < 0):
             kind = "integer" if self.integer else "float"
             raise runtime_error(
                 f"The {self.field}Path field refers to value \"{shown(value)}\" which is not a valid {kind}: "
@@ -92,13 +100,13 @@ class NumberField:
 
 
 def _as_integer(value: Any) -> int | None:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, float) and not value.is_integer():
         return None
-    return int(value) if value >= 0 else None
+    return int(value)
 
 
 def _as_float(value: Any) -> float | None:
@@ -201,8 +209,9 @@ def _parse_json(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
         document = _follow_pointer(document, config.items_pointer)
     if isinstance(document, list):
         return Dataset(document)
-    if isinstance(document, dict):
+    if isinstance(document, dict) and config.items_pointer:
         return Dataset([{"Key": key, "Value": value} for key, value in document.items()], list(document))
+    # AWS's recording (a file holding {"Hello": "world"}, no ItemsPointer) fails this way.
     raise reader_failed("Attempting to map over non-iterable node.")
 
 
@@ -238,6 +247,8 @@ def _parse_csv(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
         headers = config.headers
     else:
         headers, rows = (rows[0], rows[1:]) if rows else ([], [])
+    if len(set(headers)) != len(headers):
+        raise reader_failed("CSV headers cannot contain duplicates.")
     # Every value is a string; a short row pads with "", a long row drops its extra fields.
     return Dataset([{h: (row[i] if i < len(row) else "") for i, h in enumerate(headers)} for row in rows])
 
@@ -314,7 +325,8 @@ class ItemReader:
         self.action = _ACTIONS[action]
         config = spec.get("ReaderConfig", {})
         self.config = ReaderConfig(config, where)
-        self.max_items = NumberField(config, "MaxItems")
+        self.max_items = NumberField(config, "MaxItems",
+                                     on_negative=lambda: reader_failed("field MaxItems must be positive"))
         self.jsonata = jsonata
         if jsonata:
             from sfnsim.dataflow.jsonata import compile_template

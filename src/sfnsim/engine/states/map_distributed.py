@@ -212,7 +212,8 @@ class _Limits:
 
 class _Tolerance:
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.count = NumberField(spec, "ToleratedFailureCount")
+        self.count = NumberField(spec, "ToleratedFailureCount",
+                                 on_negative=lambda: runtime_error("ToleratedFailureCount cannot be negative."))
         self.percentage = NumberField(spec, "ToleratedFailurePercentage", integer=False)
 
     def limits(self, visit: Visit, data: Any) -> _Limits:
