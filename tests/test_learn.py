@@ -215,3 +215,12 @@ def test_the_python_api_checks_a_workspace(tmp_path: Path) -> None:
     results = check_workspace(workspace, every=True)
     assert len(results) == len(EXERCISES) and not any(r.passed for r in results)
     assert reveal_hint(workspace, find_exercise("07")) == 1
+
+
+def test_when_the_stage_field_is_right_the_feedback_names_the_field_that_is_not() -> None:
+    # AWS: $$.Task.Token exists only for .waitForTaskToken tasks, so identical Parameters fail with the
+    # plain sqs:sendMessage resource; the field to fix is Resource.
+    exercise = find_exercise("callback")
+    difference = check_definition(exercise, exercise.start).first_failure.difference
+    assert (difference.stage, difference.stage_field, difference.field) == ("afterParameters", "Parameters", "Resource")
+    assert difference.docs == "https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html"

@@ -19,6 +19,8 @@ from sfnsim.walk.walkthrough import Block, Step, Walkthrough
 
 _ENTRY = ("input", "afterInputPath", "afterParameters", "afterArguments", "afterItemSelector")
 _WAIT_FIELDS = ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")
+# Fields that never explain why a stage's value differs (nested states are compared on their own).
+_NOT_CAUSES = ("Comment", "Next", "End", "Branches", "ItemProcessor", "Iterator")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Difference:
     trail: tuple[str, ...] = ()  # where the visit ran: ("Map PriceOrders", "iteration 0")
     your_error: dict[str, Any] | None = None  # what the learner's state failed with instead
     choice: Step | None = None  # the learner's Choice visit, when the difference is where it went
+    stage_field: str | None = None  # the field that makes the stage, when ``field`` is another one
 
     @property
     def docs(self) -> str | None:
@@ -95,20 +98,28 @@ def _compare(block: Block, reference: Block) -> Difference | None:
         actual = have.get(expected.key)
         if actual is None:
             if step.error is not None and step.catch is None:
-                return _difference(step, expected, MISSING, step.error)
+                return _difference(step, expected_step, expected, MISSING, step.error)
             continue
         if expected.key == "afterItemSelector" and _ran_some_then_failed(step, actual.value, expected.value):
             continue  # the iterations that ran got the right input: the difference is inside one of them
         if actual.value != expected.value:
-            return _difference(step, expected, actual.value, step.error if step.catch is None else None)
+            return _difference(step, expected_step, expected, actual.value, step.error if step.catch is None else None)
     if block.part != "enter" and _failed(step) != _failed(expected_step):
         return Difference(step.name, "errorDetails", _error_field(expected_step), step.error, expected_step.error,
                           tuple(step.trail), step.error)
     return None
 
 
-def _difference(step: Step, stage: _Stage, yours: Any, error: dict[str, Any] | None) -> Difference:
-    return Difference(step.name, stage.key, stage.field, yours, stage.value, tuple(step.trail), error)
+def _difference(step: Step, expected_step: Step, stage: _Stage, yours: Any,
+                error: dict[str, Any] | None) -> Difference:
+    field = stage.field
+    if field is not None and step.spec.get(field) == expected_step.spec.get(field):
+        # The field is written as in the reference: what makes this stage differ is another field of
+        # the state (a Resource without .waitForTaskToken has no $$.Task.Token for Parameters).
+        field = next((key for key in (*expected_step.spec, *step.spec) if key not in _NOT_CAUSES
+                      and step.spec.get(key) != expected_step.spec.get(key)), field)
+    return Difference(step.name, stage.key, field, yours, stage.value, tuple(step.trail), error,
+                      stage_field=stage.field if field != stage.field else None)
 
 
 def _ran_some_then_failed(step: Step, yours: list[Any], expected: list[Any]) -> bool:

@@ -10,6 +10,7 @@ from sfnsim.learn.catalog import Exercise
 from sfnsim.learn.checking import CaseResult, CheckResult, Unmet
 from sfnsim.learn.feedback import Difference
 from sfnsim.walk.details import MISSING
+from sfnsim.walk.narrate import pad_to
 from sfnsim.walk.story import compact, pretty
 
 PASS, FAIL = "✓", "✗"
@@ -79,7 +80,10 @@ def _difference_lines(difference: Difference) -> list[str]:
     if difference.trail:
         where = _("{state} (in {trail})").format(state=where, trail=" › ".join(difference.trail))
     stage = difference.stage
-    if difference.field:
+    if difference.stage_field:
+        stage = _("{stage} (from {field}, which is as in the reference; {cause} differs)").format(
+            stage=stage, field=difference.stage_field, cause=difference.field)
+    elif difference.field:
         stage = _("{stage} (from {field})").format(stage=stage, field=difference.field)
     lines = ["  " + _("Where your run first differs from the reference solution:"),
              "    " + _("state {state} · stage {stage}").format(state=where, stage=stage)]
@@ -99,7 +103,7 @@ def _difference_lines(difference: Difference) -> list[str]:
 
 
 def _value_lines(label: str, value: Any, error: dict[str, Any] | None, stage: str) -> list[str]:
-    first = f"    {label:<{LABEL_WIDTH}}"
+    first = f"    {pad_to(label, LABEL_WIDTH)}"
     if value is MISSING:
         text = _("(the state failed before this stage)") if error else _("(nothing: the run ended here)")
         return [first + text]
@@ -108,7 +112,7 @@ def _value_lines(label: str, value: Any, error: dict[str, Any] | None, stage: st
     if stage == "waited" and isinstance(value, (int, float)):
         return [first + _("{seconds} seconds").format(seconds=f"{value:g}")]
     body = pretty(value, 88).splitlines()
-    pad = " " * len(first)
+    pad = " " * (4 + LABEL_WIDTH)
     return [first + body[0], *(pad + line for line in body[1:])]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 
 from sfnsim.i18n import _
 from sfnsim.walk.details import MISSING
@@ -43,7 +44,7 @@ def _title(walkthrough: Walkthrough) -> str:
 
 def _render(items: list[Item], depth: int, width: int, title: str | None = None) -> str:
     indent = "  " * depth
-    lines: list[str] = [title, "=" * min(len(title), width)] if title else []
+    lines: list[str] = [title, "=" * min(display_width(title), width)] if title else []
     for item in items:
         lines.extend(indent + line if line else "" for line in _item_lines(item, max(width - len(indent), 40)))
     return "\n".join(lines) + "\n"
@@ -56,8 +57,18 @@ def _item_lines(item: Item, width: int) -> list[str]:
         first, rest = ("    • ", "      ") if item.bullet else ("  ", "  ")
         return textwrap.wrap(plain(item), width - 2, initial_indent=first, subsequent_indent=rest) or [""]
     if isinstance(item, Same):
-        return [f"  {item.label:<{LABEL_WIDTH}}= {plain(Text(item.reason))}"]
+        return [f"  {pad_to(item.label, LABEL_WIDTH)}= {plain(Text(item.reason))}"]
     return _value_lines(item, width)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad_to(text: str, columns: int) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns."""
+    return text + " " * max(0, columns - display_width(text))
 
 
 def plain(text: Text) -> str:
@@ -69,7 +80,7 @@ def _heading_lines(heading: Heading, width: int) -> list[str]:
     part = {"state": "", "enter": _(" (entering)"), "leave": _(" (done)")}[heading.part]
     left = f"── {heading.number}. {heading.name} · {heading.state_type}{part} "
     right = f" {heading.when}"
-    lines = ["", left + "─" * max(3, width - len(left) - len(right)) + right]
+    lines = ["", left + "─" * max(3, width - display_width(left) - len(right)) + right]
     if heading.trail:
         lines.append("  " + _("in {trail}").format(trail=" › ".join(heading.trail)))
     return lines
@@ -79,7 +90,7 @@ def _value_lines(item: Value, width: int) -> list[str]:
     pad = " " * (2 + LABEL_WIDTH)
     room = width - len(pad)
     lines: list[str] = []
-    first = f"  {item.label:<{LABEL_WIDTH}}"
+    first = f"  {pad_to(item.label, LABEL_WIDTH)}"
     if item.field and item.expression == item.value:  # a fixed value, such as a Pass state's Result
         first = f"{first}{item.field}: "
     elif item.field and item.expression is not MISSING:
