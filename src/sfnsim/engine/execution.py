@@ -83,7 +83,7 @@ class ExecutionRunner:
 
     def start(self, until: float | None = None) -> None:
         self.history.add("ExecutionStarted", 0, {
-            "input": self.input, "inputDetails": {"truncated": False}, "roleArn": self.info.role_arn,
+            "input": self.input, "roleArn": self.info.role_arn,
         })
         self.run.last_event_id = 1
         branch = Branch(self.history, prev=0)
@@ -117,7 +117,7 @@ class ExecutionRunner:
             self.output = self.scheduler.root_result
             self.status = SUCCEEDED
             self.history.add("ExecutionSucceeded", self.run.last_event_id,
-                             {"output": self.output, "outputDetails": {"truncated": False}})
+                             {"output": self.output})
 
     # -- callbacks (.waitForTaskToken) ----------------------------------------------------------
     @property

@@ -53,11 +53,22 @@ class Branch:
     prev: int = 0
     variables: ChainMap = field(default_factory=ChainMap)
 
-    def record(self, run: Run, event_type: str, details: dict[str, Any] | None = None) -> int:
-        event_id = self.recorder.add(event_type, self.prev, details)
+    def record(self, run: Run, event_type: str, details: dict[str, Any] | None = None, *,
+               after: int | None = None, advance: bool = True) -> int:
+        """Record an event linked to the branch's last event, or to event ``after``.
+
+        With ``advance=False`` the branch's next event links where this one did (AWS links e.g. both
+        ``ParallelStateSucceeded`` and ``ParallelStateExited`` to the last branch event).
+        """
+        if after is not None:
+            self.prev = after
+        previous = self.prev
+        event_id = self.recorder.add(event_type, previous, details)
         if self.recorder is run.history:
             self.prev = event_id
             run.last_event_id = event_id
+        if not advance:
+            self.prev = previous
         return event_id
 
     def child(self, *, recorder: HistoryRecorder | None = None, prev: int | None = None) -> "Branch":

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sfnsim.errors import InputError
+from sfnsim.history.events import TRUNCATION
 
 JSON_TEXT_FIELDS = ("input", "output", "parameters")
-TRUNCATION = {"input": "inputDetails", "output": "outputDetails"}
 
 # ---------------------------------------------------------------------------------------------
 # Reading histories

@@ -25,7 +25,8 @@ _NO_DETAILS = frozenset({
     "TaskStateAborted", "WaitStateAborted", "MapRunSucceeded", "MapRunAborted",
 })
 _JSON_TEXT_FIELDS = ("input", "output", "parameters")
-_TRUNCATION_FIELDS = {"input": "inputDetails", "output": "outputDetails"}
+# A payload field and the field beside it that says whether AWS truncated it.
+TRUNCATION = {"input": "inputDetails", "output": "outputDetails", "assignedVariables": "assignedVariablesDetails"}
 
 
 @lru_cache(maxsize=None)
@@ -38,15 +39,16 @@ def details_key(event_type: str) -> str | None:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-def payload_details(**fields: Any) -> dict[str, Any]:
-    """Details dict with ``inputDetails``/``outputDetails`` added next to ``input``/``output``."""
-    details: dict[str, Any] = {}
-    for name, value in fields.items():
-        details[name] = value
-        companion = _TRUNCATION_FIELDS.get(name)
-        if companion:
-            details[companion] = {"truncated": False}
-    return details
+def _with_truncation(details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with ``inputDetails``/``outputDetails``/``assignedVariablesDetails`` right after
+    the field they describe, as AWS writes them (sfnsim never truncates a payload)."""
+    shaped: dict[str, Any] = {}
+    for name, value in details.items():
+        shaped[name] = value
+        companion = TRUNCATION.get(name)
+        if companion is not None:
+            shaped[companion] = {"truncated": False}
+    return shaped
 
 
 # AWS's quota on one execution's history (Standard workflows). Event 25,000 itself is the
@@ -81,6 +83,8 @@ class HistoryRecorder:
         self.full = False
 
     def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
+        """Record an event linked to event ``previous``; a payload field in ``details`` gets its
+        ``inputDetails``/``outputDetails``/``assignedVariablesDetails`` here, so no caller writes them."""
         event_id = len(self.events) + 1
         if event_id >= self.limit:
             if event_type not in _CLOSING_EVENTS:
@@ -98,7 +102,11 @@ class HistoryRecorder:
         }
         key = details_key(event_type)
         if key is not None:
-            event[key] = details if details is not None else {}
+            if details is None:
+                details = {}
+            elif not TRUNCATION.keys().isdisjoint(details):
+                details = _with_truncation(details)
+            event[key] = details
         self.events.append(event)
         return event_id
 

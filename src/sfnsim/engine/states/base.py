@@ -87,8 +87,9 @@ class Visit:
     def scope(self, data: Any) -> Scope:
         return Scope(data, self.context, self.branch.variables, self.run.rng)
 
-    def record(self, event_type: str, details: dict[str, Any] | None = None) -> int:
-        return self.branch.record(self.run, event_type, details)
+    def record(self, event_type: str, details: dict[str, Any] | None = None, *,
+               after: int | None = None, advance: bool = True) -> int:
+        return self.branch.record(self.run, event_type, details, after=after, advance=advance)
 
     def located(self, error: StatesError) -> StatesError:
         """AWS prefixes runtime errors with the state and the id of its Entered event."""
@@ -103,11 +104,10 @@ class Visit:
             details = {"error": error.error, "cause": cause, "state": self.state.name}
             if location:
                 details["location"] = location
-            if getattr(error, "location", None) is None:
-                # An expression that failed to evaluate: AWS links EvaluationFailed to the event
-                # before the state was entered. A value checked after evaluation links normally.
-                self.branch.prev = self.entered_prev
-            self.record("EvaluationFailed", details)
+            # An expression that failed to evaluate: AWS links EvaluationFailed to the event
+            # before the state was entered. A value checked after evaluation links normally.
+            failed_to_evaluate = getattr(error, "location", None) is None
+            self.record("EvaluationFailed", details, after=self.entered_prev if failed_to_evaluate else None)
         return StatesError(error.error, cause, terminal=error.terminal)
 
 
@@ -135,7 +135,7 @@ class StateExecutor:
     def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
         entered_prev = branch.prev
         entered_id = branch.record(run, self.entered_type,
-                                   {"name": self.name, "input": state_input, "inputDetails": {"truncated": False}})
+                                   {"name": self.name, "input": state_input})
         visit = Visit(run, branch, self, entered_id, state_input, entered_prev)
         try:
             if self.synchronous:
@@ -175,10 +175,9 @@ class StateExecutor:
         visit.branch.prev = anchor
 
     def exit(self, visit: Visit, outcome: Outcome) -> None:
-        details: dict[str, Any] = {"name": self.name, "output": outcome.output, "outputDetails": {"truncated": False}}
+        details: dict[str, Any] = {"name": self.name, "output": outcome.output}
         if outcome.assigned is not None:
             details["assignedVariables"] = outcome.assigned
-            details["assignedVariablesDetails"] = {"truncated": False}
             _assign(visit.branch.variables, outcome.assigned)
         visit.record(self.exited_type, details)
 

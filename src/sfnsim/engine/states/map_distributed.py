@@ -149,8 +149,7 @@ class _MapRun:
             state_machine_name=self.machine,
         )
         history = HistoryRecorder(run.clock.now)
-        history.add("ExecutionStarted", 0, {"input": child_input, "inputDetails": {"truncated": False},
-                                            "roleArn": info.role_arn})
+        history.add("ExecutionStarted", 0, {"input": child_input, "roleArn": info.role_arn})
         child_run = dataclasses.replace(run, history=history, info=info, last_event_id=1)
         return child_run, _Child(info.execution_arn, name, child_input, info.start_time)
 

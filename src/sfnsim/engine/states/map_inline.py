@@ -45,11 +45,7 @@ class InlineMapState(MapState):
 
     def _record_closing(self, visit: Visit, cursor: "_Cursor", event_type: str) -> None:
         # AWS links both MapStateSucceeded/Failed and MapStateExited to the last iteration event.
-        branch = visit.branch
-        branch.prev = cursor.last_iteration_event or branch.prev
-        anchor = branch.prev
-        visit.record(event_type)
-        branch.prev = anchor
+        visit.record(event_type, after=cursor.last_iteration_event or None, advance=False)
 
     def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any,
                    concurrent: bool) -> Generator[Any, Any, Any]:

@@ -38,9 +38,7 @@ class ParallelState(StateExecutor):
             results = yield Gather(factories)
         finally:
             parent.prev = max([parent.prev, *(c.prev for c in children)])
-        anchor = parent.prev
-        visit.record("ParallelStateSucceeded")
-        parent.prev = anchor  # AWS links ParallelStateExited to the last branch event too
+        visit.record("ParallelStateSucceeded", advance=False)  # ParallelStateExited links to the last branch event too
         return self.io.output(visit, results, self.next)
 
     def failed_finally(self, visit: Visit, error: StatesError) -> None:

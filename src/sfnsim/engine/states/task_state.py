@@ -155,7 +155,7 @@ class TaskState(StateExecutor):
         kind = self.resource.kind
         credentials = self.credentials(visit) if self.credentials is not None else None
         if kind == LAMBDA_FUNCTION:
-            details = {"resource": self.resource.arn, "input": payload, "inputDetails": {"truncated": False}}
+            details = {"resource": self.resource.arn, "input": payload}
             if timeout is not None:
                 details["timeoutInSeconds"] = int(timeout)
             if credentials is not None:
@@ -163,7 +163,7 @@ class TaskState(StateExecutor):
             visit.record("LambdaFunctionScheduled", details)
             return
         if kind == ACTIVITY:
-            details = {"resource": self.resource.arn, "input": payload, "inputDetails": {"truncated": False}}
+            details = {"resource": self.resource.arn, "input": payload}
             if timeout is not None:
                 details["timeoutInSeconds"] = int(timeout)
             if heartbeat is not None:
@@ -259,12 +259,11 @@ class _Events:
         return f"{self.prefix}Started", (self._details(resource) if self.started_details else None)
 
     def submitted(self, resource: Resource, output: Any) -> tuple[str, Any]:
-        return f"{self.prefix}Submitted", self._details(resource, output=output, outputDetails={"truncated": False})
+        return f"{self.prefix}Submitted", self._details(resource, output=output)
 
     def succeeded(self, resource: Resource, output: Any) -> tuple[str, Any]:
         details = self._details(resource)
         details["output"] = output
-        details["outputDetails"] = {"truncated": False}
         return f"{self.prefix}Succeeded", details
 
     def failed(self, resource: Resource, error: str | None, cause: str | None) -> tuple[str, Any]:
