@@ -13,9 +13,7 @@ has already reported that), so it never raises on malformed input.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
@@ -43,6 +41,7 @@ from sfnsim.dataflow.jsonpath import (
     compile_path,
     compile_reference_path,
 )
+from sfnsim.dataflow.intrinsics import compile_intrinsic
 from sfnsim.dataflow.timestamps import is_timestamp
 from sfnsim.errors import Problem
 
@@ -121,7 +120,6 @@ EXCLUSIVE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 FLOW_TYPES = frozenset({"Pass", "Task", "Wait", "Parallel", "Map"})
 TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
 _NOT_EVALUATED = frozenset({"Comment", "Branches", "ItemProcessor", "Iterator"})
 
 
@@ -593,43 +591,12 @@ def _check_intrinsic(ctx: _Context, text: str, pointer: str, name: str) -> None:
 
 
 def intrinsic_problem(text: str) -> str | None:
-    """Why ``text`` is not a valid intrinsic function call, or None."""
-    compile_intrinsic = _intrinsic_compiler()
-    if compile_intrinsic is not None:
-        try:
-            compile_intrinsic(text)
-        except ValueError as exc:  # IntrinsicSyntaxError: its message says what is wrong and where
-            return str(exc)
-        return None
-    return _shallow_intrinsic_problem(text)
-
-
-@lru_cache(maxsize=1)
-def _intrinsic_compiler() -> Callable[[str], Any] | None:
+    """Why ``text`` is not a valid intrinsic function call, or None (the compiler says what and where)."""
     try:
-        from sfnsim.dataflow.intrinsics import (
-            compile_intrinsic,  # written alongside; optional here
-        )
-    except ImportError:
-        return None
-    return compile_intrinsic  # type: ignore[no-any-return]
-
-
-def _shallow_intrinsic_problem(text: str) -> str | None:
-    """A syntax check good enough without the intrinsic compiler: a name, balanced parentheses."""
-    if not re.match(r"^States\.[A-Za-z]+\(", text):
-        return "it must start with a function name such as States.Format("
-    bare = _QUOTED.sub("''", text)  # quoted arguments may hold any parentheses
-    if "'" in bare.replace("''", ""):
-        return "a quoted string is not closed"
-    depth = 0
-    for i, char in enumerate(bare):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return "unbalanced parentheses"
-        if depth == 0 and char == ")" and bare[i + 1 :].strip():
-            return "unexpected text after the closing parenthesis"
-    return "unbalanced parentheses" if depth else None
+        compile_intrinsic(text)
+    except ValueError as exc:  # IntrinsicSyntaxError, and any ValueError the compiler lets through
+        return str(exc)
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -94,16 +94,6 @@ class JsonPathIO:
         self.result_path = compile_result_path(state.get("ResultPath", ABSENT))
         self.output_path = compile_selector(state.get("OutputPath", ABSENT))
 
-    def after_input_path(self, scope: Scope) -> Any:
-        return self.input_path(scope)
-
-    def after_parameters(self, scope: Scope) -> Any:
-        """``scope.data`` is the value after InputPath."""
-        return self.parameters(scope) if self.parameters is not None else scope.data
-
-    def after_result_selector(self, scope: Scope) -> Any:
-        """``scope.data`` is the raw result."""
-        return self.result_selector(scope) if self.result_selector is not None else scope.data
 
 
 def check_payload_size(value: Any, state_name: str) -> None:

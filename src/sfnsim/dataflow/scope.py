@@ -21,9 +21,6 @@ class Scope:
     variables: Mapping[str, Any] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
-    def with_data(self, data: Any) -> "Scope":
-        return Scope(data, self.context, self.variables, self.rng)
-
     def context_value(self) -> Any:
         """``$$``; the engine may pass a zero-argument callable so it is only built when used."""
         context = self.context

@@ -20,7 +20,7 @@ from sfnsim.engine.states.pass_state import PassState
 from sfnsim.engine.states.succeed_state import SucceedState
 from sfnsim.engine.states.task_state import TaskState
 from sfnsim.engine.states.wait_state import WaitState
-from sfnsim.errors import DefinitionError, Problem, UnsupportedFeatureError
+from sfnsim.errors import DefinitionError, Problem
 
 
 
@@ -87,10 +87,7 @@ def compile_machine(definition: dict[str, Any]) -> CompiledMachine:
     """Compile ``definition`` (already validated); raises DefinitionError for what only compiling finds."""
     query_language = definition.get("QueryLanguage", "JSONPath")
     compiler = Compiler(query_language)
-    try:
-        flow = compiler.compile_branch(definition)
-    except UnsupportedFeatureError:
-        raise
+    flow = compiler.compile_branch(definition)
     if compiler.problems:
         raise DefinitionError(compiler.problems)
     timeout = definition.get("TimeoutSeconds")

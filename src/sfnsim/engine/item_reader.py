@@ -35,7 +35,6 @@ from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
 
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Visit
-    from sfnsim.engine.states.map_common import MapState
 
 ITEM_READER_FAILED = "States.ItemReaderFailed"
 MAX_ITEMS_LIMIT = 100_000_000
@@ -350,13 +349,3 @@ class ItemReader:
 
             return evaluate_template(visit, self.arguments)
         return self.arguments(visit.scope(data))
-
-
-def read_dataset(state: "MapState", visit: "Visit", effective: Any) -> Dataset:
-    reader = state.reader
-    assert reader is not None
-    return reader.read(visit, effective)
-
-
-def read_items(state: "MapState", visit: "Visit", effective: Any) -> list[Any]:
-    return read_dataset(state, visit, effective).items

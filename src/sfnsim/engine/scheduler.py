@@ -96,10 +96,6 @@ class Scheduler:
     def finished(self) -> bool:
         return self.root is not None and self.root.done
 
-    @property
-    def parked_keys(self) -> list[Hashable]:
-        return list(self._parked)
-
     def run(self, *, quiesce: bool = False, until: float | None = None) -> None:
         """Resume fibers until the root finishes or nothing is left to resume.
 
@@ -126,9 +122,6 @@ class Scheduler:
             if at > self.clock.elapsed:
                 self.clock.elapsed = at
             self._step(fiber, value, exc)
-
-    def next_wake_time(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
 
     def wake(self, key: Hashable, value: Any = None, exc: BaseException | None = None) -> None:
         fiber = self._parked.pop(key)
