@@ -342,8 +342,10 @@ def _piped_stdin() -> str | None:
 def _parse_json(text: str, what: str, *, empty_ok: bool = False) -> Any:
     if empty_ok and not text.strip():
         return {}
+    from sfnsim.dataflow.jsontypes import loads_json
+
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         raise UsageProblem(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from sfnsim.asl.loading import Locator, parse_text
+from sfnsim.asl.loading import Locator, join_pointer, locator_for, parse_text
 from sfnsim.asl.models import StateMachine
 from sfnsim.asl.templates import (
     STATE_MACHINE_RESOURCE_TYPES,
@@ -20,6 +20,7 @@ from sfnsim.asl.templates import (
     substitute_placeholders,
 )
 from sfnsim.asl.validation import check_definition
+from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.errors import DefinitionError, Problem
 
 Source = Union[dict, str, "os.PathLike[str]"]
@@ -65,6 +66,7 @@ def load_definition(
     locator: Locator | None = None
     base_dir: Path | None = None
     if isinstance(source, dict):
+        _check_json_data(source, None, source_name)  # before copying: a 10,000-deep dict must not overflow
         data: Any = copy.deepcopy(source)  # the Definition must not change when the caller's dict does
     elif isinstance(source, str):
         data, locator = parse_text(source, source=source_name)
@@ -89,6 +91,7 @@ def load_definition(
             ]
         )
 
+    _check_json_data(data, locator, source_name)
     if is_template(data):
         template = Template(data, locator=locator, source_name=source_name, base_dir=base_dir,
                             substitutions=substitutions)
@@ -108,6 +111,7 @@ def load_every_machine(source: Source, *, source_name: str | None = None, state_
     path = Path(source)
     source_name = source_name or str(path)
     data, locator = parse_text(_read(path, source_name), source=source_name)
+    _check_json_data(data, locator, source_name)
     if not is_template(data):
         return [load_definition(path, source_name=source_name, state_machine_type=state_machine_type,
                                 substitutions=substitutions)]
@@ -150,6 +154,20 @@ def _checked(data: Any, locator: Locator | None, source_name: str | None,
         state_machine_type=state_machine_type,
         locator=locator,
     )
+
+
+def _check_json_data(data: Any, locator: Locator | None, source_name: str | None) -> None:
+    """A definition is JSON: refuse what JSON cannot hold (non-text keys, NaN, sets...) and nesting
+    deeper than sfnsim walks, with the place, before anything recursive looks at it."""
+    problem = json_value_problem(data)
+    if problem is None:
+        return
+    path, message = problem.path, problem.message
+    if len(path) > 16:  # nested far too deep: the outer steps locate it well enough
+        path, message = path[:16], f"{message} (at depth {len(path)})"
+    pointer = join_pointer("", *path)
+    line, column = locator_for(locator)(pointer)
+    raise DefinitionError([Problem(pointer, f"not JSON: {message}", line, column, source_name)])
 
 
 def _looks_like_a_path(text: str) -> bool:

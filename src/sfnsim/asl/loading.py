@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import yaml
 
+from sfnsim.dataflow.jsontypes import loads_json
 from sfnsim.errors import DefinitionError, Problem
 
 # --------------------------------------------------------------------------------------------
@@ -288,14 +289,75 @@ _SafeDataLoader.yaml_constructors = {
 _SafeDataLoader.yaml_multi_constructors = {"!": _construct_cfn_tag}
 
 
+# Aliases let a few hundred bytes of YAML stand for billions of values (the "billion laughs"):
+# refuse a document whose aliases multiply it past this many values.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class _AliasBomb(yaml.YAMLError):
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message, self.mark = message, mark
+
+
 def _load_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     loader = _SafeDataLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_alias_expansion(node)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return data, node
+
+
+def _check_alias_expansion(root: yaml.Node) -> None:
+    """Count the values the document stands for with its aliases expanded, without expanding them
+    (an aliased node is one object in the composed tree, so its size is worked out once)."""
+    sizes: dict[int, int] = {}
+    uses: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _yaml_children(node)
+        if children_done:
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        uses[key] = uses.get(key, 0) + 1
+        if key in sizes or uses[key] > 1:
+            if key not in sizes:  # reached again before it was sized: an alias to one of its parents
+                raise _AliasBomb("a YAML alias refers to a node that contains it (a recursive structure)",
+                                 node.start_mark)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children)
+    total = sizes[id(root)]
+    if total > MAX_ALIAS_EXPANSION and total > 10 * len(sizes):
+        anchor = max((n for n in _yaml_nodes(root) if uses[id(n)] > 1), key=lambda n: sizes[id(n)] * uses[id(n)])
+        raise _AliasBomb(
+            f"YAML aliases expand this document to {total:,} values (sfnsim reads at most "
+            f"{MAX_ALIAS_EXPANSION:,}); the anchor here is repeated {uses[id(anchor)]:,} times", anchor.start_mark)
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _yaml_nodes(root: yaml.Node) -> list[yaml.Node]:
+    seen: dict[int, yaml.Node] = {}
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            todo.extend(_yaml_children(node))
+    return list(seen.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,13 +375,13 @@ def parse_text(text: str, *, source: str | None = None) -> tuple[Any, Locator]:
     if text.lstrip()[0] in "{[" and not yaml_source:
         # Text that looks like JSON is read as JSON, so a stray comma is reported, not guessed at.
         try:
-            return json.loads(text), JsonLocator(text)
+            return loads_json(text), JsonLocator(text)
         except json.JSONDecodeError as exc:
             raise _json_problem(exc, source) from None
-        except RecursionError:
-            raise DefinitionError([Problem("", "the JSON text is nested too deeply", source=source)]) from None
     try:
         data, node = _load_yaml(text)
+    except _AliasBomb as exc:
+        raise DefinitionError([Problem("", exc.message, exc.mark.line + 1, exc.mark.column + 1, source)]) from None
     except yaml.MarkedYAMLError as exc:
         raise _yaml_problem(exc, source) from None
     except (yaml.YAMLError, RecursionError) as exc:

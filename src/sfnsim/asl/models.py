@@ -156,7 +156,7 @@ Assignments = dict[str, Any]
 
 class AslModel(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, populate_by_name=True, alias_generator=to_pascal
+        extra="forbid", frozen=True, strict=True, populate_by_name=False, alias_generator=to_pascal
     )
 
 

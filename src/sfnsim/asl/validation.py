@@ -289,7 +289,7 @@ def _get(data: Any, pointer: str, key: str) -> Any:
 
 
 def _in(parent: Any) -> str:
-    if isinstance(parent, dict) and parent.get("Type") in STATE_MODELS:
+    if isinstance(parent, dict) and _type_of(parent) in STATE_MODELS:
         return f" in a {parent['Type']} state"
     return ""
 
@@ -317,7 +317,7 @@ def _check_scope(ctx: _Context, scope: dict, pointer: str, language: str, *, nes
     if isinstance(start, str) and start in states:
         _check_reachable(ctx, states, start, pointer)
     # A scope whose states are malformed has already been reported; "no terminal state" would be noise.
-    well_formed = all(isinstance(s, dict) and s.get("Type") in STATE_MODELS for s in states.values())
+    well_formed = all(isinstance(s, dict) and _type_of(s) in STATE_MODELS for s in states.values())
     if states and well_formed and not any(_is_terminal(s) for s in states.values()):
         ctx.add(
             join_pointer(pointer, "States"),
@@ -339,7 +339,14 @@ def _check_name(ctx: _Context, name: str, pointer: str) -> None:
 
 
 def _is_terminal(state: Any) -> bool:
-    return isinstance(state, dict) and (state.get("Type") in TERMINAL_TYPES or state.get("End") is True)
+    return isinstance(state, dict) and (_type_of(state) in TERMINAL_TYPES or state.get("End") is True)
+
+
+def _type_of(state: dict) -> str | None:
+    """The state's Type when it is text. Anything else the schema reports, and no rule applies to it
+    (nor can it be looked up in a table: a list or an object is not hashable)."""
+    state_type = state.get("Type")
+    return state_type if isinstance(state_type, str) else None
 
 
 def _transitions(state: dict) -> Iterator[tuple[str, Any]]:
@@ -382,7 +389,7 @@ def _check_state(ctx: _Context, state: dict, pointer: str, inherited: str, names
             join_pointer(pointer, "QueryLanguage"),
             "A state cannot use JSONPath when the state machine's top-level QueryLanguage is JSONata",
         )
-    state_type = state.get("Type")
+    state_type = _type_of(state)
     _check_language_fields(ctx, state, pointer, language)
     for first, second in EXCLUSIVE.get(state_type, ()):
         if first in state and second in state:
@@ -448,7 +455,7 @@ def _rule_nodes(rule: dict, pointer: str) -> Iterator[tuple[str, dict]]:
 
 
 def _check_transitions(ctx: _Context, state: dict, pointer: str, names: set[str]) -> None:
-    state_type = state.get("Type")
+    state_type = _type_of(state)
     for relative, target in _transitions(state):
         if isinstance(target, str) and target not in names:
             ctx.add(
@@ -506,7 +513,8 @@ def _check_jsonpath_state(ctx: _Context, state: dict, pointer: str) -> None:
         else:
             _check_path(ctx, value, join_pointer(pointer, name), name)
     _check_reference_path(ctx, state.get("ResultPath"), join_pointer(pointer, "ResultPath"))
-    for i, catcher in enumerate(state.get("Catch") or []):
+    catchers = state.get("Catch")
+    for i, catcher in enumerate(catchers if isinstance(catchers, list) else []):
         if isinstance(catcher, dict):
             _check_reference_path(ctx, catcher.get("ResultPath"), join_pointer(pointer, "Catch", i, "ResultPath"))
     for name in TEMPLATE_FIELDS:

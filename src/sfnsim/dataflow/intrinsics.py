@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Union
 
+from sfnsim.dataflow.jsontypes import loads_json
 from sfnsim.dataflow.jsonpath import (
     CompiledPath,
     PathNotFound,
@@ -272,7 +273,7 @@ def _string_to_json(scope: Scope, text: str) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=_parse_constant)
+        return loads_json(text, parse_constant=_parse_constant)
     except ValueError as exc:
         raise _BadArgument(f"the string is not valid JSON ({exc}): {_short(text)}") from None
 

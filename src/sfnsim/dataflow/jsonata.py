@@ -45,6 +45,19 @@ QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
 # A runaway expression (recursion with no base case loops, it does not overflow) must not hang
 # a test run. Generous: AWS-accepted expressions evaluate in milliseconds.
 EVALUATION_TIMEOUT_SECONDS: Final = 10.0
+# AWS stops evaluation past a nesting depth near 100 and past a memory bound ("Expression
+# evaluation memory limit exceeded"). The engine counts depth in its own units: 310 of them allow
+# about 100 nested (non-tail) function calls, measured. Steps bound a runaway tail recursion or
+# loop (5 million take about half a second); the sizes bound what one expression may build.
+EVALUATION_LIMITS: Final = {
+    "max_depth": 310,
+    "max_steps": 5_000_000,
+    "max_string_length": 10_000_000,
+    "max_array_length": 10_000_000,
+    "max_result_size": 10_000_000,
+}
+MEMORY_LIMIT_MESSAGE: Final = "Expression evaluation memory limit exceeded"
+_MEMORY_LIMIT_CODES: Final = frozenset({"U1001", "U1002", "U1003", "U1004", "U1005"})
 
 
 class _Undefined:
@@ -399,9 +412,11 @@ class CompiledExpression:
         token = _CURRENT_RNG.set(rng)
         try:
             result = self._engine.evaluate_json(
-                None, bindings, now=_utc(now), seed=seed, timeout=EVALUATION_TIMEOUT_SECONDS
+                None, bindings, now=_utc(now), seed=seed, timeout=EVALUATION_TIMEOUT_SECONDS, **EVALUATION_LIMITS
             )
         except jlens.JlensError as error:
+            if error.code in _MEMORY_LIMIT_CODES:  # a size bound: AWS words it as its memory limit
+                raise JsonataEvaluationError(error.code, f"{MEMORY_LIMIT_MESSAGE} ({error})") from None
             raise JsonataEvaluationError(error.code, str(error)) from None
         except _HostError as error:
             raise JsonataEvaluationError(error.code, error.message) from None

@@ -4,6 +4,7 @@ what counts as a number, and JSON text as it writes it in histories and causes."
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 _ARTICLES = {"array": "an array", "object": "an object", "null": "null"}
@@ -55,11 +56,22 @@ _HINTS = {
 _INFINITIES = (float("inf"), float("-inf"))
 
 
-def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> str | None:
+@dataclass(frozen=True)
+class JsonProblem:
+    """Why a value is not JSON, and where: ``path`` holds the keys and indexes leading to it."""
+
+    path: tuple[Any, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_where(self.path)}: {self.message}"
+
+
+def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> JsonProblem | None:
     """What makes ``value`` something no JSON document (and so no AWS payload) can hold, or None.
 
-    The answer says where, as a JSONPath (``$.rows[2].when: a datetime is not a JSON value; ...``).
-    The walk is iterative, so a value nested far too deeply is reported, not a RecursionError.
+    ``str()`` of the answer says where, as a JSONPath (``$.rows[2].when: a datetime is not a JSON
+    value; ...``). The walk is iterative, so a value nested far too deeply is reported, not a RecursionError.
     """
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
     while stack:
@@ -67,26 +79,26 @@ def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> str | 
         kind = type(item)
         if kind is str:
             if not item.isascii() and not _encodable(item):
-                return f"{_where(path)}: the text holds a lone surrogate (not valid Unicode): {item[:40]!r}"
+                return JsonProblem(path, f"the text holds a lone surrogate (not valid Unicode): {item[:40]!r}")
         elif kind is int:
             if item.bit_length() > MAX_INTEGER_BITS:
-                return f"{_where(path)}: an integer of more than 4300 digits cannot be written as JSON text"
+                return JsonProblem(path, "an integer of more than 4300 digits cannot be written as JSON text")
         elif kind is float:
             if item != item or item in _INFINITIES:
-                return f"{_where(path)}: {item!r} is not a JSON number"
+                return JsonProblem(path, f"{item!r} is not a JSON number")
         elif item is None or kind is bool:
             continue
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
-                return f"{_where(path)}: nested more than {max_depth} levels deep (sfnsim's limit)"
+                return JsonProblem(path, f"nested more than {max_depth} levels deep (sfnsim's limit)")
             if isinstance(item, list):
                 stack.extend((child, depth + 1, (*path, index)) for index, child in enumerate(item))
                 continue
             for key, child in item.items():
                 if type(key) is not str:
-                    return f"{_where(path)}: the key {key!r} is {_a(type(key).__name__)}; JSON object keys are text"
+                    return JsonProblem(path, f"the key {key!r} is {_a(type(key).__name__)}; JSON object keys are text")
                 if not key.isascii() and not _encodable(key):
-                    return f"{_where(path)}: the key {key!r} holds a lone surrogate (not valid Unicode)"
+                    return JsonProblem(path, f"the key {key!r} holds a lone surrogate (not valid Unicode)")
                 stack.append((child, depth + 1, (*path, key)))
         elif isinstance(item, (str, int, float)):  # a subclass (an IntEnum, a str subclass) is checked as its base
             base = str if isinstance(item, str) else int if isinstance(item, int) else float
@@ -94,7 +106,7 @@ def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> str | 
         else:
             name = kind.__name__
             hint = _HINTS.get(name)
-            return f"{_where(path)}: {_a(name)} is not a JSON value" + (f"; {hint}" if hint else "")
+            return JsonProblem(path, f"{_a(name)} is not a JSON value" + (f"; {hint}" if hint else ""))
     return None
 
 
@@ -140,3 +152,45 @@ def compact_json(value: Any, *, ascii_only: bool = False) -> str:
 def shown(value: Any) -> str:
     """How AWS quotes an offending value in a cause: strings as they are, the rest as compact JSON."""
     return value if isinstance(value, str) else compact_json(value)
+
+
+class JsonTooDeep(json.JSONDecodeError):
+    """JSON text nested deeper than sfnsim reads; a JSONDecodeError, so every reader reports it."""
+
+
+def loads_json(text: str, **options: Any) -> Any:
+    """``json.loads``; text nested deeper than MAX_NESTING_DEPTH raises JsonTooDeep at the place
+    where it gets too deep. (Python's parser recurses per level: past its limit it raises a
+    RecursionError, or a JSONDecodeError that blames the syntax.)"""
+    try:
+        return json.loads(text, **options)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        offset = nesting_overflow(text, MAX_NESTING_DEPTH)
+        if offset is not None:
+            raise JsonTooDeep(f"nested more than {MAX_NESTING_DEPTH} levels deep (sfnsim's limit)",
+                              text, offset) from None
+        if isinstance(exc, RecursionError):
+            raise JsonTooDeep("nested too deeply", text, 0) from None
+        raise
+
+
+def nesting_overflow(text: str, limit: int) -> int | None:
+    """The offset where brackets outside strings first nest deeper than ``limit``, if they do."""
+    depth, in_string, escaped = 0, False, False
+    for offset, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return offset
+        elif char in "]}":
+            depth -= 1
+    return None

@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from sfnsim.dataflow.jsontypes import loads_json
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.jsontypes import compact_json, shown
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
@@ -201,7 +202,7 @@ class ReaderConfig:
 
 def _parse_json(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
     try:
-        document = json.loads(body)
+        document = loads_json(body)
     except ValueError as problem:
         raise reader_failed(f"The ItemReader could not parse the JSON data: {problem}") from None
     if config.items_pointer:
@@ -234,7 +235,7 @@ def _parse_jsonl(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
+            items.append(loads_json(line))
         except ValueError as problem:
             raise reader_failed(f"The ItemReader could not parse line {number} as JSON: {problem}") from None
     return Dataset(items)
@@ -255,7 +256,7 @@ def _parse_csv(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
 def _parse_manifest(config: ReaderConfig, body: str, store: S3Store) -> Dataset:
     """An S3 Inventory manifest: its CSV data files, one item per row, named by ``fileSchema``."""
     try:
-        manifest = json.loads(body)
+        manifest = loads_json(body)
         bucket = manifest["destinationBucket"].rsplit(":", 1)[-1]
         columns = [name.strip() for name in manifest["fileSchema"].split(",")]
         keys = [entry["key"] for entry in manifest["files"]]

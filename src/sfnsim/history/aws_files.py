@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from sfnsim.dataflow.jsontypes import loads_json
 from sfnsim.errors import InputError
 from sfnsim.history.events import TRUNCATION
 
@@ -54,7 +55,7 @@ def _read_text(path: Path, what: str) -> str:
 def _load_json_file(path: Path, what: str) -> Any:
     text = _read_text(path, what)
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: the {what} file is not valid JSON: {exc.msg}") from None
 
@@ -129,7 +130,7 @@ def is_truncated(details: dict[str, Any], name: str) -> bool:
 
 def _json_text(text: str, where: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where} is not JSON text ({exc.msg}); AWS writes these fields as JSON") from None
 
@@ -157,7 +158,7 @@ def read_definition(source: str | os.PathLike[str] | Mapping[str, Any]) -> Defin
     path = Path(source)
     text = _read_text(path, "definition")
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError:
         data = None  # YAML, a template, or malformed: the loader reports it with a location
     if isinstance(data, dict) and _is_describe_output(data):
