@@ -224,3 +224,20 @@ def test_when_the_stage_field_is_right_the_feedback_names_the_field_that_is_not(
     difference = check_definition(exercise, exercise.start).first_failure.difference
     assert (difference.stage, difference.stage_field, difference.field) == ("afterParameters", "Parameters", "Resource")
     assert difference.docs == "https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html"
+
+
+def test_check_and_list_speak_json_for_tools(tmp_path: Path) -> None:
+    init_workspace(tmp_path / "ex")
+    runner = CliRunner()
+    checked = runner.invoke(main, ["learn", "check", "--json", "--lang", "en", "--workspace", str(tmp_path / "ex")])
+    assert checked.exit_code == 1
+    data = json.loads(checked.output)
+    difference = data["exercises"][0]["cases"][0]["difference"]
+    assert data["passed"] is False and data["exercises"][0]["name"] == "01-input-path-parameters"
+    assert (difference["state"], difference["stage"], difference["field"], difference["reached"]) == (
+        "Extract", "afterParameters", "Parameters", True)
+    assert difference["expected"] == {"file": "s3://raw/orders/2024-06-01.csv", "day": "2024-06-01", "format": "csv"}
+    listed = json.loads(runner.invoke(main, ["learn", "list", "--json", "--workspace", str(tmp_path / "ex")]).output)
+    assert (listed["done"], listed["total"]) == (0, len(EXERCISES))
+    missing = runner.invoke(main, ["learn", "check", "--json", "--workspace", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and json.loads(missing.output)["error"]["exit_code"] == 2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sfnsim.cli import EXIT_FAILED, UsageProblem
+from sfnsim.cli import EXIT_FAILED, UsageProblem, echo_json
 
 _LANG_HELP = "Language of the text: en or zh-CN (default: the workspace's, else the locale's)."
 
@@ -36,6 +36,7 @@ def _workspace(path: Path | None, lang: str | None):  # -> Workspace
 
 
 lang_option = click.option("--lang", metavar="LANG", help=_LANG_HELP)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 workspace_option = click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False),
                                 help="The workspace folder (default: the one holding the current directory).")
 
@@ -66,13 +67,19 @@ def init_command(directory: Path, lang: str | None) -> None:
 @learn_command.command("list")
 @workspace_option
 @lang_option
-def list_command(workspace_path: Path | None, lang: str | None) -> None:
+@json_option
+def list_command(workspace_path: Path | None, lang: str | None, as_json: bool) -> None:
     """List the exercises, each done or not done yet."""
     from sfnsim.learn.render import render_list
     from sfnsim.learn.session import check_workspace
 
     workspace = _workspace(workspace_path, lang)
     results = check_workspace(workspace, every=True)
+    if as_json:
+        echo_json({"done": sum(r.passed for r in results), "total": len(results),
+                   "exercises": [{"name": r.exercise.slug, "title": r.exercise.title(), "done": r.passed,
+                                  "file": workspace.relative(r.exercise)} for r in results]})
+        return
     click.echo(render_list([(result.exercise, result.passed) for result in results]), nl=False)
 
 
@@ -81,7 +88,9 @@ def list_command(workspace_path: Path | None, lang: str | None) -> None:
 @click.option("--all", "every", is_flag=True, help="Check every exercise, not only up to the first not done.")
 @workspace_option
 @lang_option
-def check_command(name: str | None, every: bool, workspace_path: Path | None, lang: str | None) -> None:
+@json_option
+def check_command(name: str | None, every: bool, workspace_path: Path | None, lang: str | None,
+                  as_json: bool) -> None:
     """Check exercise NAME, or the exercises in order up to the first one not done yet.
 
     A failing check shows the first state and data-flow stage where your run differs from the
@@ -89,11 +98,14 @@ def check_command(name: str | None, every: bool, workspace_path: Path | None, la
     Exits 1 when an exercise checked does not pass.
     """
     from sfnsim.i18n import _
-    from sfnsim.learn.render import headline, render_result
+    from sfnsim.learn.render import headline, render_result, result_json
     from sfnsim.learn.session import check_workspace
 
     workspace = _workspace(workspace_path, lang)
     results = check_workspace(workspace, name, every=every)
+    if as_json:
+        echo_json({"passed": all(r.passed for r in results), "exercises": [result_json(r) for r in results]})
+        sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
     for result in results:
         if result.passed:
             click.echo(headline(result.exercise, True))

@@ -159,3 +159,29 @@ def render_list(rows: list[tuple[Exercise, bool]]) -> str:
     lines = [headline(exercise, passed) for exercise, passed in rows]
     lines += ["", _("{done} of {total} exercises done.").format(done=done, total=len(rows))]
     return "\n".join(lines) + "\n"
+
+
+# -- for machines (--json) ---------------------------------------------------------------------------
+def result_json(result: CheckResult) -> dict[str, Any]:
+    """One exercise's verdict as JSON: every case, its unmet expectations and the first difference."""
+    return {
+        "name": result.exercise.slug, "title": result.exercise.title(), "passed": result.passed,
+        "problem": result.problem,
+        "cases": [{"name": case.case.name, "passed": case.passed,
+                   "unmet": [{"what": u.what, "state": u.state, "expected": u.expected, "actual": u.actual}
+                             for u in case.unmet],
+                   "difference": None if case.difference is None else _difference_json(case.difference)}
+                  for case in result.cases],
+    }
+
+
+def _difference_json(difference: Difference) -> dict[str, Any]:
+    """``yours`` is null (and ``reached`` false) when the learner's run never got to the stage."""
+    return {
+        "state": difference.state, "trail": list(difference.trail), "stage": difference.stage,
+        "field": difference.field, "stageField": difference.stage_field,
+        "reached": difference.yours is not MISSING,
+        "yours": None if difference.yours is MISSING else difference.yours,
+        "expected": None if difference.expected is MISSING else difference.expected,
+        "yourError": difference.your_error, "docs": difference.docs,
+    }
