@@ -14,8 +14,10 @@ from sfnsim.engine.execution import (
     ExecutionOptions,
     ExecutionRunner,
 )
-from sfnsim.history.events import to_aws_events
 from sfnsim.history.assertions import ExecutionAssertions
+from sfnsim.history.events import to_aws_events
+from sfnsim.history.trace import StateView
+from sfnsim.nested import ChildExecutionView, machine_catalog, with_map_children
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 
 
@@ -72,15 +74,17 @@ class StateMachine:
     def from_template(cls, path: str | os.PathLike[str], *,
                       substitutions: Mapping[str, Any] | None = None) -> dict[str, "StateMachine"]:
         """Every state machine of a template, by name (see ``from_file``)."""
-        from sfnsim.asl.definition import load_template_machine
         from sfnsim.asl.templates import read_template
 
         template = read_template(Path(path), substitutions=substitutions)
-        machines = {}
-        for resource in template.resources:
-            loaded = load_template_machine(template, resource.logical_id)
-            machines[resource.name] = cls._from_loaded(loaded, resource.name, str(path))
-        return machines
+        return {resource.name: cls._from_template_resource(template, resource) for resource in template.resources}
+
+    @classmethod
+    def _from_template_resource(cls, template: Any, resource: Any) -> "StateMachine":
+        from sfnsim.asl.definition import load_template_machine
+
+        loaded = load_template_machine(template, resource.logical_id)
+        return cls._from_loaded(loaded, resource.name, str(template.source_name or resource.logical_id))
 
     @classmethod
     def _from_loaded(cls, loaded: Any, name: str, source: str) -> "StateMachine":
@@ -95,7 +99,8 @@ class StateMachine:
               mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
               test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
               region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
-              run_for: float | None = None, aws: Any = None) -> "Execution":
+              run_for: float | None = None, aws: Any = None,
+              state_machines: Mapping[str, "StateMachine"] | None = None) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
@@ -107,6 +112,8 @@ class StateMachine:
         ``aws`` sends the Tasks no handler or mock answers to an AWS API, and the Map's ItemReader and
         ResultWriter to its S3: ``"moto"``, ``"endpoint=URL"``, ``"profile=NAME"``, a ``boto3.Session``
         or a mapping per service (see docs/aws.md). Without it, the machine's default (``sfn.use_aws``).
+        ``state_machines`` maps ARNs or names to machines a ``states:startExecution`` Task may run
+        in-process (a template's sibling machines are known already); see ``Execution.children``.
         """
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
                                    inspect=inspect, role_arn=role_arn, region=region, account=account)
@@ -116,6 +123,7 @@ class StateMachine:
         if dispatcher.aws is not None:
             dispatcher.aws.seed_s3(options.s3_objects)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
+        runner.run.machines = machine_catalog(self, state_machines, region=region, account=account)
         runner.start(until=run_for)
         return Execution(self, runner)
 
@@ -124,7 +132,8 @@ class StateMachine:
             s3_objects: Mapping[tuple[str, str], str] | None = None,
             mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
             test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
-            region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT, aws: Any = None) -> "Execution":
+            region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT, aws: Any = None,
+            state_machines: Mapping[str, "StateMachine"] | None = None) -> "Execution":
         """Run an execution to its end and return it.
 
         Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
@@ -132,7 +141,8 @@ class StateMachine:
         """
         execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
                                s3_objects=s3_objects, mock_config=mock_config, test_case=test_case,
-                               inspect=inspect, role_arn=role_arn, region=region, account=account, aws=aws)
+                               inspect=inspect, role_arn=role_arn, region=region, account=account, aws=aws,
+                               state_machines=state_machines)
         execution._runner.finish()
         return execution
 
@@ -198,6 +208,17 @@ class Execution(ExecutionAssertions):
     def to_aws_history(self) -> dict[str, Any]:
         """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""
         return to_aws_events(self.history)
+
+    @property
+    def children(self) -> list[ChildExecutionView]:
+        """The child executions it started, in start order: ``states:startExecution`` Tasks run
+        in-process and Distributed Map children, each with its own history and assertions."""
+        return [ChildExecutionView(child) for child in self._runner.run.children]
+
+    def state(self, name: str) -> StateView:
+        """Every visit to state ``name`` (inside Distributed Map child executions too)."""
+        __tracebackhide__ = True
+        return with_map_children(super().state(name), self._runner.run.children)
 
     # -- while RUNNING: callbacks, time, stopping ------------------------------------------------
     @property

@@ -14,6 +14,7 @@ from sfnsim.engine.scheduler import Scheduler
 from sfnsim.history.events import HistoryRecorder
 
 if TYPE_CHECKING:
+    from sfnsim.engine.child_executions import ChildExecution, MachineCatalog
     from sfnsim.engine.inspection import Inspector
     from sfnsim.tasks.dispatch import TaskDispatcher
 
@@ -33,6 +34,10 @@ class Run:
     # task token -> (HeartbeatSeconds or None, absolute virtual deadline or None)
     pending_tokens: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     inspector: "Inspector | None" = None
+    # The machines a states:startExecution Task can run in-process, and the child executions started
+    # (startExecution and Distributed Map children: sfnsim.engine.child_executions).
+    machines: "MachineCatalog | None" = None
+    children: list["ChildExecution"] = field(default_factory=list)
 
     def now_iso(self) -> str:
         return iso_millis(self.clock.now())

@@ -108,19 +108,24 @@ class TaskDispatcher:
 
     def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
         """The handler for a Task: by state name, by resource, then from the MockConfigFile test case."""
-        for key in self._candidate_keys(state_name, resource, parameters):
-            handler = self.handlers.get(key)
-            if handler is not None:
-                return handler
-        if self.mock_case is not None:
-            handler = self.mock_case.handler_for(state_name)
-            if handler is not None:
-                return handler
+        handler = self.given(state_name, resource, parameters)
+        if handler is not None:
+            return handler
         if self.aws is not None:  # last: handlers and mocks win per state
             handler = self.aws.handler_for(state_name, resource, parameters)
             if handler is not None:
                 return handler
         raise HandlerError(self._missing_message(state_name, resource, parameters))
+
+    def given(self, state_name: str, resource: Resource, parameters: Any) -> Handler | None:
+        """The handler or mock the test gave for this Task (by state name, resource, MockConfigFile), if any."""
+        for key in self._candidate_keys(state_name, resource, parameters):
+            handler = self.handlers.get(key)
+            if handler is not None:
+                return handler
+        if self.mock_case is not None:
+            return self.mock_case.handler_for(state_name)
+        return None
 
     @staticmethod
     def _candidate_keys(state_name: str, resource: Resource, parameters: Any) -> list[str]:

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections import ChainMap
 from typing import Any, Generator
 
-from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
 from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
+from sfnsim.engine.child_executions import run_child, start_child
 from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, s3_store
-from sfnsim.engine.runtime import Branch, Run
+from sfnsim.engine.runtime import Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, Visit
 from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
-from sfnsim.history.events import HistoryRecorder
 
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 THRESHOLD_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -88,14 +86,15 @@ class DistributedMapState(MapState):
         return self.item_input(visit, effective, index, dataset.value(index), key)
 
     def _child_execution(self, visit: Visit, map_run: "_MapRun", child_input: Any) -> Generator[Any, Any, "_Child"]:
-        child_run, child = map_run.child(visit.run, child_input)
-        # A child execution sees no variables from outer scopes.
-        branch = Branch(child_run.history, 0, ChainMap())
-        try:
-            output = yield from self.flow.run(child_run, branch, child_input)
-        except StatesError as error:
-            return child.stopped(visit.run, error=error)
-        return child.stopped(visit.run, output=output)
+        # Its history stays out of the parent's, but the parent keeps it (Execution.children).
+        processor = self.spec.get("ItemProcessor") or self.spec.get("Iterator") or {}
+        child_run, record = start_child(visit.run, kind="map", parent_state=self.name, name=visit.run.new_uuid(),
+                                        machine_name=map_run.machine, machine_arn=map_run.state_machine_arn,
+                                        definition=processor, child_input=child_input)
+        child = _Child(record.execution_arn, record.name, child_input, child_run.info.start_time)
+        yield from run_child(child_run, record, self.flow, child_input)
+        error = StatesError(record.error, record.cause) if record.status != "SUCCEEDED" else None
+        return child.stopped(visit.run, output=record.output, error=error)
 
     def _map_run_result(self, visit: Visit, effective: Any, map_run: "_MapRun", children: list["_Child"]) -> Any:
         if self.writer is None:
@@ -138,20 +137,6 @@ class _MapRun:
     @property
     def state_machine_arn(self) -> str:
         return f"{self.prefix}:stateMachine:{self.machine}"
-
-    def child(self, run: Run, child_input: Any) -> tuple[Run, "_Child"]:
-        """A child execution: its own context object and its own history (so a runtime error names
-        the event ids AWS would), kept out of the parent's; clock, tasks, callbacks and S3 are shared."""
-        name = run.new_uuid()
-        info = ExecutionInfo(
-            execution_arn=f"{self.prefix}:execution:{self.machine}:{name}", name=name, input=child_input,
-            start_time=run.now_iso(), role_arn=run.info.role_arn, state_machine_arn=self.state_machine_arn,
-            state_machine_name=self.machine,
-        )
-        history = HistoryRecorder(run.clock.now)
-        history.add("ExecutionStarted", 0, {"input": child_input, "roleArn": info.role_arn})
-        child_run = dataclasses.replace(run, history=history, info=info, last_event_id=1)
-        return child_run, _Child(info.execution_arn, name, child_input, info.start_time)
 
 
 @dataclasses.dataclass

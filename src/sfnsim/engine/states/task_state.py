@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, data_limit_cause, payload_size
+from sfnsim.engine.child_executions import nested_target, start_execution_task
 from sfnsim.engine.clock import utc
 from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
@@ -67,6 +68,14 @@ class TaskState(StateExecutor):
         yield Sleep(0)
         visit.record(*events.started(self.resource))
 
+        target = nested_target(visit.run, self.resource, payload)
+        if target is not None and visit.run.tasks.given(self.name, self.resource, payload) is None:
+            # states:startExecution of a machine this run knows: the child runs in-process.
+            return (yield from start_execution_task(
+                visit, self.resource, events, payload, target,
+                lambda submitted: self._await_callback(visit, events, TaskCall(submitted=submitted, has_submitted=True),
+                                                       timeout, heartbeat),
+                lambda result: self.io.output(visit, result, self.next)))
         handler = visit.run.tasks.find(self.name, self.resource, payload)
         context = TaskContext(self.name, self.resource.arn, number, visit.task_token,
                               visit.run.info.execution_arn, visit.entered_time, visit.run.now_iso())

@@ -1,0 +1,197 @@
+"""states:startExecution runs a known child machine in-process, on the same virtual clock, with its
+own history; Distributed Map children are inspectable too.
+
+Expected shapes come from executions recorded on AWS (the conformance corpus): the Task's result for
+request-response, ``.sync`` and ``.sync:2``. A failed child fails the Task with ``States.TaskFailed``
+and the DescribeExecution response as the cause, as AWS's integration does."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from corpus import conformance_case
+
+from sfnsim import StateMachine, mock
+
+# What AWS recorded these children returning (a Pass state with this Result, in the recordings).
+RECORDED_CHILD = StateMachine.from_dict(
+    {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"Arg1": "argument1"}, "End": True}}}, name="Child"
+)
+# Values AWS generated (ARNs, dates, request ids), normalised in the recordings.
+GENERATED = {"ExecutionArn", "StateMachineArn", "StartDate", "StopDate", "SdkHttpMetadata", "SdkResponseMetadata"}
+
+
+@pytest.mark.parametrize("case_id", [
+    "test_sfn_start_execution_sync[SFN_SYNC]",
+    "test_sfn_start_execution_sync[SFN_SYNC2]",
+    "TestTaskServiceSfn::test_start_execution::",
+    "TestTaskServiceSfn::test_start_execution_input_json",
+    "test_cross_account_states_start_sync_execution[SFN_START_EXECUTION_SYNC_ROLE_ARN_INTRINSIC]",
+])
+def test_the_task_result_has_the_recorded_shape(case_id: str) -> None:
+    case = conformance_case(case_id)
+    machine = StateMachine.from_dict(case["definition"], name="Parent")
+    execution = machine.run(case["input"], state_machines={case["input"]["StateMachineArn"]: RECORDED_CHILD})
+    expected = case["expected"]["output"]
+    assert execution.status == "SUCCEEDED"
+    assert list(execution.output) == list(expected)  # the same fields, in AWS's order
+    assert {k: v for k, v in execution.output.items() if k not in GENERATED} == {
+        k: v for k, v in expected.items() if k not in GENERATED}
+    assert execution.output["ExecutionArn"] == "arn:aws:states:us-east-1:123456789012:execution:Child:" + case["input"]["Name"]
+    recorded_types = [e["type"] for e in case["events"]]
+    assert [e["type"] for e in execution.history] == recorded_types
+    (child,) = execution.children
+    assert (child.kind, child.parent_state, child.status) == ("startExecution", "StartExecution", "SUCCEEDED")
+    assert child.output == {"Arg1": "argument1"}
+    assert [e["type"] for e in child.history] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                                  "ExecutionSucceeded"]
+
+
+def _parent(resource: str, **parameters: Any) -> StateMachine:
+    arguments = {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                 "Input": {"n.$": "$.n", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+                 **parameters}
+    return StateMachine.from_dict({"StartAt": "Start", "States": {
+        "Start": {"Type": "Task", "Resource": f"arn:aws:states:::states:{resource}", "Parameters": arguments,
+                  "End": True}}}, name="Parent")
+
+
+FAILING_CHILD = StateMachine.from_dict(
+    {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Child.Broken", "Cause": "no rows"}}}, name="Child"
+)
+WAITING_CHILD = StateMachine.from_dict(
+    {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 90, "Next": "Done"},
+                                   "Done": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"},
+                                            "End": True}}}, name="Child")
+
+
+def test_a_sync_task_waits_for_the_child_on_the_same_virtual_clock() -> None:
+    execution = _parent("startExecution.sync:2").run({"n": 21}, state_machines={"Child": WAITING_CHILD})
+    assert execution.output["Output"] == {"twice": 42}
+    submitted, succeeded = (next(e for e in execution.history if e["type"] == t) for t in ("TaskSubmitted", "TaskSucceeded"))
+    assert succeeded["timestamp"] - submitted["timestamp"] == timedelta(seconds=90)
+    (child,) = execution.children
+    assert child.history[-1]["timestamp"] == succeeded["timestamp"]
+    # the parent's id, passed as AWS documents for associating the executions
+    assert child.started_by == execution.execution_arn
+
+
+def test_a_failed_child_fails_the_task_with_states_task_failed_and_the_description() -> None:
+    execution = _parent("startExecution.sync").run({"n": 1}, state_machines={"Child": FAILING_CHILD})
+    assert execution.error == "States.TaskFailed"
+    described = json.loads(execution.cause)
+    assert (described["Status"], described["Error"], described["Cause"]) == ("FAILED", "Child.Broken", "no rows")
+    assert "Output" not in described
+    execution.children[0].assert_failed("Child.Broken", "no rows")
+
+
+def test_request_response_returns_at_once_and_the_child_still_runs() -> None:
+    execution = _parent("startExecution").run({"n": 2}, state_machines={"Child": WAITING_CHILD})
+    assert set(execution.output) == {"ExecutionArn", "StartDate", "SdkHttpMetadata", "SdkResponseMetadata"}
+    assert execution.history[-1]["timestamp"] == execution.history[0]["timestamp"]  # no waiting
+    (child,) = execution.children
+    assert child.output == {"twice": 4}
+    assert child.history[-1]["timestamp"] - child.history[0]["timestamp"] == timedelta(seconds=90)
+
+
+def test_wait_for_task_token_waits_for_the_callback_the_child_is_given() -> None:
+    parent = _parent("startExecution.waitForTaskToken", Input={"token.$": "$$.Task.Token"})
+    echo = StateMachine.from_dict({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, name="Child")
+    execution = parent.start({}, state_machines={"Child": echo})
+    assert execution.status == "RUNNING"
+    (token,) = execution.pending_tokens
+    assert execution.children[0].output == {"token": token}
+    execution.send_task_success(token, {"approved": True})
+    assert execution.output == {"approved": True}
+
+
+def test_a_handler_for_the_task_wins_over_running_the_child() -> None:
+    execution = _parent("startExecution.sync").run(
+        {"n": 1}, state_machines={"Child": FAILING_CHILD}, handlers={"Start": mock.returns({"Status": "SUCCEEDED"})})
+    assert execution.output == {"Status": "SUCCEEDED"} and execution.children == []
+
+
+def test_an_unknown_target_still_needs_a_handler() -> None:
+    from sfnsim.errors import HandlerError
+
+    with pytest.raises(HandlerError, match="has no handler"):
+        _parent("startExecution.sync").run({"n": 1})
+
+
+ORCHESTRATOR_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  LoadFunction:
+    Type: AWS::Serverless::Function
+    Properties: {FunctionName: load-partition}
+  PartitionJob:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: partition-job
+      DefinitionSubstitutions:
+        LoadArn: !GetAtt LoadFunction.Arn
+      Definition:
+        StartAt: Load
+        States:
+          Load:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            Parameters: {FunctionName: "${LoadArn}", Payload.$: "$"}
+            OutputPath: $.Payload
+            End: true
+  Orchestrator:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      DefinitionSubstitutions:
+        JobArn: !Ref PartitionJob
+      Definition:
+        StartAt: EachPartition
+        States:
+          EachPartition:
+            Type: Map
+            ItemsPath: $.partitions
+            ItemProcessor:
+              StartAt: RunJob
+              States:
+                RunJob:
+                  Type: Task
+                  Resource: arn:aws:states:::states:startExecution.sync:2
+                  Parameters: {StateMachineArn: "${JobArn}", Input: {partition.$: "$"}}
+                  ResultSelector: {rows.$: $.Output.rows}
+                  End: true
+            End: true
+"""
+
+
+def test_a_template_sibling_runs_as_the_child(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(ORCHESTRATOR_TEMPLATE)
+    orchestrator = StateMachine.from_file(path, machine="Orchestrator")
+    execution = orchestrator.run({"partitions": ["a", "bb", "ccc"]},
+                                 handlers={"load-partition": lambda event: {"rows": len(event["partition"])}})
+    assert execution.output == [{"rows": 1}, {"rows": 2}, {"rows": 3}]
+    assert [c.name for c in execution.children] == [c.execution_arn.rsplit(":", 1)[1] for c in execution.children]
+    assert {c.state_machine_arn for c in execution.children} == {
+        "arn:aws:states:us-east-1:123456789012:stateMachine:partition-job"}
+    assert [c.input for c in execution.children] == [{"partition": p} for p in ("a", "bb", "ccc")]
+
+
+def test_distributed_map_children_are_inspectable() -> None:
+    machine = StateMachine.from_dict({"StartAt": "Partitions", "States": {"Partitions": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "LoadPartition",
+                          "States": {"LoadPartition": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                       "Parameters": {"FunctionName": "load", "Payload.$": "$"},
+                                                       "End": True}}}}}})
+    execution = machine.run({"items": [1, 2, 3]}, handlers={"load": lambda n: n * 10})
+    # AWS keeps the children's events out of the parent's history; sfnsim lets the test see them.
+    assert not any(e["type"].startswith("Task") for e in execution.history)
+    execution.state("LoadPartition").assert_entered(times=3)
+    assert [c.kind for c in execution.children] == ["map"] * 3
+    assert [c.output["Payload"] for c in execution.children] == [10, 20, 30]
+    assert execution.children[0].history[-1]["type"] == "ExecutionSucceeded"
