@@ -17,6 +17,9 @@ def iso_millis(moment: datetime) -> str:
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 class VirtualClock:
     """Seconds since the execution started, turned into datetimes on demand.
 
@@ -40,3 +43,12 @@ class VirtualClock:
 
     def seconds_until(self, moment: datetime) -> float:
         return (utc(moment) - self.start).total_seconds() - self.elapsed
+
+    def seconds_until_instant(self, epoch_seconds: int, nanos: int = 0) -> float:
+        """Seconds from now until an instant given as seconds since 1970 (and nanoseconds).
+
+        Plain numbers, not datetimes: a timestamp at either end of the calendar (year 9999 at
+        -14:00 lies past ``datetime.max``) is still a time to wait until."""
+        start = self.start - _EPOCH
+        return (epoch_seconds - start.days * 86_400 - start.seconds) + (nanos / 1e9 - start.microseconds / 1e6) \
+            - self.elapsed

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
 from sfnsim.dataflow.jsontypes import compact_json
-from sfnsim.dataflow.timestamps import timestamp_datetime
+from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.engine.recovery import Catcher
 from sfnsim.errors import StatesError
 
@@ -126,6 +126,9 @@ def choice_outcome(state: "ChoiceState", visit: "Visit") -> "Outcome":
     raise StatesError("States.NoChoiceMatched", None)
 
 
+MAX_WAIT_SECONDS = 99_999_999
+
+
 def wait_seconds(state: "WaitState", visit: "Visit") -> float:
     value = state.value
     if isinstance(value, str) and state.mode in ("Seconds", "Timestamp"):
@@ -134,9 +137,13 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise StatesError(QUERY_EVALUATION_ERROR,
                               f"The Seconds field must be a non-negative integer, but was: {value!r}", runtime=True)
+        if value > MAX_WAIT_SECONDS:  # AWS's Wait page: an integer from 0 to 99999999
+            raise StatesError(QUERY_EVALUATION_ERROR,
+                              f"The Seconds field must be an integer from 0 to {MAX_WAIT_SECONDS}, but was: {value!r}",
+                              runtime=True)
         return float(value)
-    moment = timestamp_datetime(value)
-    if moment is None:
+    instant = parse_timestamp(value)
+    if instant is None:
         error = StatesError(
             QUERY_EVALUATION_ERROR,
             f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {value}",
@@ -144,7 +151,7 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
         )
         error.location = "Timestamp"  # type: ignore[attr-defined]
         raise error
-    return visit.run.clock.seconds_until(moment)
+    return visit.run.clock.seconds_until_instant(*instant)
 
 
 def compile_number_field(text: str, field: str) -> Any:

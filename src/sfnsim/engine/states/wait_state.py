@@ -9,10 +9,13 @@ from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
 from sfnsim.dataflow.jsontypes import shown
-from sfnsim.dataflow.timestamps import timestamp_datetime
+from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.engine.scheduler import Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.errors import runtime_error
+
+_LONG_MAX = 2 ** 63 - 1
+
 
 class WaitState(StateExecutor):
     state_type: ClassVar[str] = "Wait"
@@ -40,10 +43,10 @@ class WaitState(StateExecutor):
         if self.mode == "Seconds":
             return float(self.value)
         if self.mode == "Timestamp":
-            moment = timestamp_datetime(self.value)
-            if moment is None:
+            instant = parse_timestamp(self.value)
+            if instant is None:
                 raise runtime_error(f"The Timestamp field is not a valid ISO-8601 timestamp: {self.value}")
-            return visit.run.clock.seconds_until(moment)
+            return visit.run.clock.seconds_until_instant(*instant)
         data = self.io.after_input_path(visit)
         assert self.path is not None
         try:
@@ -52,19 +55,23 @@ class WaitState(StateExecutor):
             raise runtime_error(f"The {self.mode} parameter does not reference an input value: {self.path.text}") from None
         if self.mode == "SecondsPath":
             return self._seconds_from(value)
-        moment = timestamp_datetime(value)
-        if moment is None:
+        instant = parse_timestamp(value)
+        if instant is None:
             raise runtime_error(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
                 f"date-time format string: {self.path.text} == {shown(value)}"
             )
-        return visit.run.clock.seconds_until(moment)
+        return visit.run.clock.seconds_until_instant(*instant)
 
     def _seconds_from(self, value: Any) -> float:
         assert self.path is not None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
             isinstance(value, float) and not value.is_integer()
         ):
+            raise runtime_error(
+                f"The SecondsPath parameter cannot be parsed as a long value: {self.path.text} == {shown(value)}"
+            )
+        if value > _LONG_MAX:  # AWS reads it as a Java long
             raise runtime_error(
                 f"The SecondsPath parameter cannot be parsed as a long value: {self.path.text} == {shown(value)}"
             )
