@@ -18,6 +18,13 @@ inside an active one costs microseconds. So:
 Nothing stays patched after a scope or a call: the test's own code sees real time again, and no
 state is left behind for the next test (pytest-xdist workers are separate processes anyway).
 asyncio keeps real time (``real_asyncio``) so a handler that runs an event loop does not hang.
+
+Threads: freezegun patches the whole process and keeps one stack of frozen times, so two threads
+freezing at once would see each other's clocks, and stopping out of order breaks it. A scope
+therefore takes a process-wide lock when it starts freezegun (its first handler call that reads
+the clock) and holds it until it ends: executions in other threads run on, and wait only when
+they too call a handler. Each execution's handlers see its own virtual time, and runs in threads
+give the same results as one after another (docs/guarantees.md has the measurement).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -40,6 +48,8 @@ class _Scope:
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("sfnsim_clock_scope", default=None)
+# Held by the one scope whose freezegun is started (re-entrant: a handler may run an execution).
+_FREEZEGUN = threading.RLock()
 
 
 @contextmanager
@@ -58,7 +68,10 @@ def clock_scope(keep: Iterable[str] = ()) -> Iterator[None]:
     finally:
         _SCOPE.reset(token)
         if scope.base is not None:
-            scope.base.stop()
+            try:
+                scope.base.stop()
+            finally:
+                _FREEZEGUN.release()
 
 
 @contextmanager
@@ -85,8 +98,14 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
         # freezegun's ignore list does two things: the scan skips those modules, and calls made from
         # them see real time. The base freezer wants both; the one around the call ignores nothing,
         # so a handler sees the virtual clock whatever library it calls through.
-        scope.base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
-        scope.base.start()
+        _FREEZEGUN.acquire()  # released when the scope ends: one frozen clock in the process at a time
+        try:
+            base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
+            base.start()
+        except BaseException:
+            _FREEZEGUN.release()
+            raise
+        scope.base = base
     freezer = freeze_time(at, real_asyncio=True, ignore=[])  # nested: no scan, so no cost
     freezer.start()
     try:
