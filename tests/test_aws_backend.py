@@ -336,3 +336,53 @@ def test_the_fixture_option_starts_moto_for_the_test(sfn):
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
         "OutputPath": "$.Buckets[*].Name"}}})
     assert sm.run({}).output == ["made-by-the-test"]
+
+
+def test_lambda_goes_to_an_endpoint_only_when_named():
+    """The endpoint's answers are stubbed (botocore's Stubber); what is checked is what sfnsim sends
+    and how it shapes the Invoke response and a function error."""
+    import io
+
+    from botocore.response import StreamingBody
+    from botocore.stub import Stubber
+
+    endpoint = "endpoint=http://127.0.0.1:9"
+    client = AwsBackend.from_option({"lambda": endpoint}).client("lambda")
+    sm = StateMachine.from_dict({"StartAt": "Fn", "States": {"Fn": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+        "Parameters": {"FunctionName": "work", "Payload": {"n": 2}}}}})
+
+    def answer(body: bytes, **extra):
+        return {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body)), **extra}
+
+    with Stubber(client) as stub:
+        stub.add_response("invoke", answer(b'{"doubled": 4}'), {"FunctionName": "work", "Payload": '{"n":2}'})
+        ex = sm.run({}, aws={"lambda": endpoint})
+        assert ex.output["Payload"] == {"doubled": 4} and ex.output["StatusCode"] == 200
+        failure = b'{"errorMessage": "boom", "errorType": "ValueError"}'
+        stub.add_response("invoke", answer(failure, FunctionError="Unhandled"),
+                          {"FunctionName": "work", "Payload": '{"n":2}'})
+        failed = sm.run({}, aws={"lambda": endpoint})
+        assert failed.error == "ValueError" and failed.cause == failure.decode()
+
+
+@pytest.mark.parametrize("id_part", [
+    "TestTaskServiceAwsSdk::test_sfn_start_execution::",
+    "TestTaskServiceAwsSdk::test_sfn_start_execution_implicit_json_serialisation",
+])
+def test_sdk_parameters_and_results_are_pascal_case_for_a_camel_case_api(aws, id_part):
+    # Step Functions' own API names its members stateMachineArn, executionArn, startDate.
+    arn = BACKEND.client("stepfunctions").create_state_machine(
+        name="target", roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    case = conformance_case(id_part)
+    definition = json.loads(json.dumps(case["definition"]).replace(
+        "arn:aws:states:us-east-1:111111111111:stateMachine:statemachine_create_and_record_execution_5327c74f", arn))
+    ex = StateMachine.from_dict(definition).run({**case["input"], "StateMachineArn": arn}, aws="moto")
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert Matcher(case.get("placeholders")).mismatch(case["expected"]["output"], ex.output) is None, ex.output
+    [started] = BACKEND.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+    assert started["executionArn"] == ex.output["ExecutionArn"]
+    if "implicit" in id_part:  # the JSON object given for Input was sent as its text
+        described = BACKEND.client("stepfunctions").describe_execution(executionArn=started["executionArn"])
+        assert json.loads(described["input"]) == {"key": "value"}

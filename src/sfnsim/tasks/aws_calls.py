@@ -1,10 +1,11 @@
 """One Task's call to an AWS API through boto3, shaped as Step Functions shapes it.
 
-* ``aws-sdk:SERVICE:ACTION``: the parameters are the API's (PascalCase), a JSON value given for a
-  string or blob member is sent as its JSON text (``sfn:startExecution``'s ``Input``, S3's ``Body``),
-  a ``null`` member is left out, and the result is the API's response without the HTTP metadata;
-  timestamps read as ``Instant`` text (``2024-01-01T00:00:00.123Z``). Errors are named by
-  ``sfnsim.tasks.aws_sdk_names``.
+* ``aws-sdk:SERVICE:ACTION``: the parameters are the API's, in PascalCase even where the API's own
+  names are camelCase (Step Functions' ``StateMachineArn`` is the API's ``stateMachineArn``), and so
+  are the result's members; a JSON value given for a string or blob member is sent as its JSON text
+  (``sfn:startExecution``'s ``Input``, S3's ``Body``), a ``null`` member is left out, and the result
+  is the API's response without the HTTP metadata; timestamps read as ``Instant`` text
+  (``2024-01-01T00:00:00.123Z``). Errors are named by ``sfnsim.tasks.aws_sdk_names``.
 * The optimised integrations ``dynamodb:getItem/putItem/updateItem/deleteItem``, ``sqs:sendMessage``,
   ``sns:publish``, ``glue:startJobRun`` return the response plus ``SdkHttpMetadata`` and
   ``SdkResponseMetadata`` (the Java 1.x SDK's view of the HTTP exchange); ``events:putEvents`` returns
@@ -25,6 +26,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.errors import HandlerError, StatesError
 from sfnsim.tasks.aws_sdk_names import (
     OPTIMISED_SERVICES,
@@ -117,7 +119,7 @@ class _ServiceCall:
             payload = {}
         if not isinstance(payload, dict):
             raise StatesError("States.Runtime", f"The Parameters of {self.resource.arn} must be a JSON object, "
-                              f"got: {json.dumps(payload)}")
+                              f"got: {compact_json(payload)}", runtime=True)
         request = _request(payload, self.operation.input_shape)
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -169,7 +171,7 @@ class _SdkCall(_ServiceCall):
 
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
         response = self.send(payload, self._failure)
-        result = json_value(_without_metadata(response), _instant)
+        result = json_value(_without_metadata(response), _instant, self.operation.output_shape)
         if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
             return TaskResponse(PENDING, submitted=result)
         return TaskResponse(result, raw=True)
@@ -203,11 +205,12 @@ class _OptimisedCall(_ServiceCall):
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
         response = self.send(payload, self._failure)
         if self.resource.resource_type == "events":
-            result = json_value(_without_metadata(response), _epoch_millis)
+            result = json_value(_without_metadata(response), _epoch_millis, self.operation.output_shape)
             if result.get("FailedEntryCount"):
-                raise StatesError("EventBridge.FailedEntry", json.dumps(result, separators=(",", ":")))
+                raise StatesError("EventBridge.FailedEntry", compact_json(result))
         else:
-            result = {**json_value(_without_metadata(response), _epoch_millis), **sdk_v1_metadata(response)}
+            result = {**json_value(_without_metadata(response), _epoch_millis, self.operation.output_shape),
+                      **sdk_v1_metadata(response)}
         if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
             return TaskResponse(PENDING, submitted=result)
         if self.resource.pattern == SYNC:
@@ -224,7 +227,7 @@ class _OptimisedCall(_ServiceCall):
                 job_run = json_value(run, _epoch_millis)
                 if job_run["JobRunState"] == "SUCCEEDED":
                     return TaskResponse(job_run, raw=True, submitted=submitted)
-                return TaskResponse(error="States.TaskFailed", cause=json.dumps(job_run, separators=(",", ":")),
+                return TaskResponse(error="States.TaskFailed", cause=compact_json(job_run),
                                     submitted=submitted)
         raise HandlerError(f"Task state {self.state_name!r}: Glue job run {run_id} of {name!r} did not finish after "
                            f"{_GLUE_MAX_POLLS} polls of {self.backend.describe('glue')}; give the state a handler")
@@ -258,7 +261,7 @@ class _LambdaInvoke(_OptimisedCall):
         self.parameters = parameters if isinstance(parameters, dict) else {}
 
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
-        request = {**self.parameters, "Payload": json.dumps(payload, separators=(",", ":"))}
+        request = {**self.parameters, "Payload": compact_json(payload)}
         response = self.send(request, self._failure)
         body = response["Payload"].read().decode("utf-8") if response.get("Payload") is not None else ""
         value = json.loads(body) if body.strip() else None
@@ -292,16 +295,26 @@ def _request(value: Any, shape: Any) -> Any:
         return value
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
-        return {key: _request(item, shape.members.get(key)) for key, item in value.items() if item is not None}
+        members = {_member_name(shape, key): item for key, item in value.items() if item is not None}
+        return {name: _request(item, shape.members.get(name)) for name, item in members.items()}
     if kind == "list" and isinstance(value, list):
         return [_request(item, shape.member) for item in value]
     if kind == "map" and isinstance(value, dict):
         return {key: _request(item, shape.value) for key, item in value.items() if item is not None}
     if kind in ("string", "blob") and not isinstance(value, str) and isinstance(value, (dict, list, int, float, bool)):
-        return json.dumps(value, separators=(",", ":"))
+        return compact_json(value)
     if kind in ("integer", "long") and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _member_name(shape: Any, key: str) -> str:
+    """The API's member for a Step Functions parameter: PascalCase there even when the API's own is
+    camelCase (``StateMachineArn`` is Step Functions' ``stateMachineArn``)."""
+    if key in shape.members:
+        return key
+    camel = key[:1].lower() + key[1:]
+    return camel if camel in shape.members else key
 
 
 def _validation_message(report: str) -> str:
@@ -321,12 +334,17 @@ def _without_metadata(response: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in response.items() if key != "ResponseMetadata"}
 
 
-def json_value(value: Any, timestamp: Callable[[datetime], Any]) -> Any:
-    """A botocore response as JSON: timestamps by ``timestamp``, streams as their text, bytes as base64."""
+def json_value(value: Any, timestamp: Callable[[datetime], Any], shape: Any = None) -> Any:
+    """A botocore response as Step Functions returns it: structure members in PascalCase (map keys
+    as they are), timestamps by ``timestamp``, streams as their text, bytes as base64."""
+    kind = shape.type_name if shape is not None else None
+    if isinstance(value, dict) and kind == "structure":
+        return {key[:1].upper() + key[1:]: json_value(item, timestamp, shape.members.get(key))
+                for key, item in value.items()}
     if isinstance(value, dict):
-        return {key: json_value(item, timestamp) for key, item in value.items()}
+        return {key: json_value(item, timestamp, shape.value if kind == "map" else None) for key, item in value.items()}
     if isinstance(value, list):
-        return [json_value(item, timestamp) for item in value]
+        return [json_value(item, timestamp, shape.member if kind == "list" else None) for item in value]
     if isinstance(value, datetime):
         return timestamp(value)
     if isinstance(value, (bytes, bytearray)):
