@@ -241,3 +241,11 @@ def test_check_and_list_speak_json_for_tools(tmp_path: Path) -> None:
     assert (listed["done"], listed["total"]) == (0, len(EXERCISES))
     missing = runner.invoke(main, ["learn", "check", "--json", "--workspace", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and json.loads(missing.output)["error"]["exit_code"] == 2
+
+
+def test_a_renamed_task_is_told_which_names_the_exercise_answers() -> None:
+    exercise = find_exercise("02")
+    definition = json.loads(json.dumps(exercise.start).replace('"Extract"', '"Extr"'))
+    result = check_definition(exercise, definition)
+    assert result.problem is not None and "'Extr'" in result.problem
+    assert "answers the tasks named Extract" in result.problem

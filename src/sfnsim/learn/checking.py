@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sfnsim.errors import DefinitionError, SfnSimError
+from sfnsim.errors import DefinitionError, HandlerError, SfnSimError
 from sfnsim.i18n import _
 from sfnsim.learn.catalog import Case, Exercise
 from sfnsim.learn.feedback import Difference, first_difference
@@ -78,6 +78,12 @@ def check_definition(exercise: Exercise, definition: dict[str, Any]) -> CheckRes
     for case in exercise.cases:
         try:
             run = run_case(definition, case)
+        except HandlerError as exc:
+            answered = ", ".join(sorted({state for c in exercise.cases for state in c.tasks})) or "-"
+            reason = str(exc).splitlines()[0]
+            return CheckResult(exercise, problem=_("the run could not start: {reason}").format(reason=reason) + "\n"
+                               + _("This exercise answers the tasks named {names}: keep the state names of the "
+                                   "starting definition.").format(names=answered))
         except SfnSimError as exc:
             return CheckResult(exercise, problem=_("the run could not start: {reason}").format(reason=exc))
         outcome = CaseResult(case, unmet_expectations(case, run))

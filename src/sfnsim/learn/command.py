@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sfnsim.cli import EXIT_FAILED, UsageProblem, echo_json
+
+if TYPE_CHECKING:
+    from sfnsim.learn.checking import CheckResult
+    from sfnsim.learn.workspace import Workspace
 
 _LANG_HELP = "Language of the text: en or zh-CN (default: the workspace's, else the locale's)."
 
@@ -27,7 +32,7 @@ def _speak(lang: str | None, workspace_language: str | None = None) -> None:
         raise UsageProblem(str(exc)) from None
 
 
-def _workspace(path: Path | None, lang: str | None):  # -> Workspace
+def _workspace(path: Path | None, lang: str | None) -> "Workspace":
     from sfnsim.learn.workspace import find_workspace
 
     workspace = find_workspace(path)
@@ -153,7 +158,7 @@ def watch_command(interval: float, workspace_path: Path | None, lang: str | None
 
     workspace = _workspace(workspace_path, lang)
 
-    def show(results: list) -> None:
+    def show(results: list[CheckResult]) -> None:
         click.echo("")
         for result in results:
             click.echo(headline(result.exercise, True) if result.passed
