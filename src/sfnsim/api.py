@@ -11,6 +11,8 @@ from sfnsim.engine.compiler import CompiledMachine, compile_machine
 from sfnsim.engine.execution import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
+    EXPRESS,
+    STANDARD,
     ExecutionOptions,
     ExecutionRunner,
 )
@@ -18,6 +20,7 @@ from sfnsim.history.assertions import ExecutionAssertions
 from sfnsim.history.events import to_aws_events
 from sfnsim.history.trace import StateView
 from sfnsim.nested import ChildExecutionView, machine_catalog, with_map_children
+from sfnsim.errors import SfnSimError
 from sfnsim.tasks.dispatch import Handler, TaskDispatcher
 
 
@@ -34,6 +37,7 @@ class StateMachine:
         self._compiled: CompiledMachine = compile_machine(definition)
         # The template this machine came from: its sibling machines can be started as children.
         self._template: Any = None
+        self._express_checked = False
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
@@ -100,7 +104,8 @@ class StateMachine:
               test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
               region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
               run_for: float | None = None, aws: Any = None,
-              state_machines: Mapping[str, "StateMachine"] | None = None) -> "Execution":
+              state_machines: Mapping[str, "StateMachine"] | None = None, machine_type: str | None = None,
+              sync: bool = False) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
@@ -114,9 +119,14 @@ class StateMachine:
         or a mapping per service (see docs/aws.md). Without it, the machine's default (``sfn.use_aws``).
         ``state_machines`` maps ARNs or names to machines a ``states:startExecution`` Task may run
         in-process (a template's sibling machines are known already); see ``Execution.children``.
+        ``machine_type`` ("STANDARD" or "EXPRESS") overrides the machine's own type (a template's
+        ``Type``); ``sync=True`` starts an Express execution as StartSyncExecution does
+        (``Execution.sync_response()``).
         """
+        kind = self._machine_type(machine_type, sync)
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
-                                   inspect=inspect, role_arn=role_arn, region=region, account=account)
+                                   inspect=inspect, role_arn=role_arn, region=region, account=account,
+                                   machine_type=kind, synchronous=sync)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name, aws=self.default_aws if aws is None else aws,
                                            region=region)
@@ -133,7 +143,8 @@ class StateMachine:
             mock_config: str | os.PathLike[str] | dict[str, Any] | None = None,
             test_case: str | None = None, inspect: bool = False, role_arn: str | None = None,
             region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT, aws: Any = None,
-            state_machines: Mapping[str, "StateMachine"] | None = None) -> "Execution":
+            state_machines: Mapping[str, "StateMachine"] | None = None, machine_type: str | None = None,
+            sync: bool = False) -> "Execution":
         """Run an execution to its end and return it.
 
         Virtual time runs on past pending callbacks, so an unanswered ``.waitForTaskToken`` task
@@ -142,9 +153,24 @@ class StateMachine:
         execution = self.start(input, handlers=handlers, seed=seed, start_time=start_time, name=name,
                                s3_objects=s3_objects, mock_config=mock_config, test_case=test_case,
                                inspect=inspect, role_arn=role_arn, region=region, account=account, aws=aws,
-                               state_machines=state_machines)
+                               state_machines=state_machines, machine_type=machine_type, sync=sync)
         execution._runner.finish()
         return execution
+
+    def _machine_type(self, machine_type: str | None, sync: bool) -> str:
+        """The run's machine type, checked; an Express run gets AWS's Express-only definition checks."""
+        kind = (machine_type or self.type or STANDARD).upper()
+        if kind not in (STANDARD, EXPRESS):
+            raise SfnSimError(f"machine_type must be 'STANDARD' or 'EXPRESS', got {machine_type!r}")
+        if sync and kind != EXPRESS:
+            raise SfnSimError("sync=True runs an execution as StartSyncExecution, which only starts EXPRESS "
+                              "state machines: pass machine_type='EXPRESS'")
+        if kind == EXPRESS and not self._express_checked:
+            from sfnsim.asl import load_definition
+
+            load_definition(self.definition, state_machine_type=EXPRESS)  # e.g. no activities, no .sync
+            self._express_checked = True
+        return kind
 
     def __repr__(self) -> str:
         return f"StateMachine({self.name!r}, states={list(self.definition.get('States', {}))})"
@@ -204,6 +230,43 @@ class Execution(ExecutionAssertions):
         if inspector is None:
             raise ValueError("this execution was not inspected: run it with inspect=True")
         return inspector.visits
+
+    def sync_response(self) -> dict[str, Any]:
+        """What ``StartSyncExecution`` returns for this (synchronous Express) execution.
+
+        Shaped as AWS's recorded responses: ``executionArn`` (``…:express:…``), ``stateMachineArn``,
+        ``name``, ``startDate``/``stopDate``, ``status``, ``input``/``output`` with
+        ``{"included": true}`` details, ``error``/``cause`` when it failed, and ``billingDetails``
+        (duration rounded up to 100 ms, memory in 64 MB units as AWS bills Express).
+        """
+        runner = self._runner
+        if not runner.synchronous:
+            raise SfnSimError("sync_response() describes a StartSyncExecution: run with "
+                              "machine_type='EXPRESS', sync=True")
+        if runner.status == "RUNNING":
+            raise SfnSimError("the execution is still RUNNING; StartSyncExecution answers once it ends")
+        events = self.history
+        started, stopped = events[0]["timestamp"], events[-1]["timestamp"]
+        millis = (stopped - started).total_seconds() * 1000
+        response: dict[str, Any] = {
+            "executionArn": self.execution_arn,
+            "stateMachineArn": runner.info.state_machine_arn,
+            "name": runner.info.name,
+            "startDate": started,
+            "stopDate": stopped,
+            "status": runner.status,
+            "input": runner.input,
+            "inputDetails": {"included": True},
+            "outputDetails": {"included": True},
+            "billingDetails": {"billedMemoryUsedInMB": 64,
+                               "billedDurationInMilliseconds": max(100, -(-int(round(millis)) // 100) * 100)},
+        }
+        if runner.status == "SUCCEEDED":
+            response["output"] = runner.output
+        for key, value in (("error", runner.error), ("cause", runner.cause)):
+            if value is not None:
+                response[key] = value
+        return response
 
     def to_aws_history(self) -> dict[str, Any]:
         """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""

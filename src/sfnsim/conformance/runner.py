@@ -154,6 +154,9 @@ def _where(exc: BaseException) -> str:
 def _execute(state_machine_class: Any, case: dict, handlers: dict) -> Any:
     machine = state_machine_class.from_dict(case["definition"], name="StateMachine")
     options = {"handlers": handlers, "seed": 0, "s3_objects": s3_objects(case)}
+    if case.get("state_machine_type") == "EXPRESS":
+        # The recorded type and start API: Express ARNs, and no RedriveCount when started synchronously.
+        options.update(machine_type="EXPRESS", sync=case.get("start_api") == "start_sync_execution")
     if case.get("test_actions"):
         return _execute_with_actions(machine, case, options)
     return machine.run(case.get("input"), **options)

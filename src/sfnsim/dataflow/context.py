@@ -17,17 +17,21 @@ class ExecutionInfo:
     role_arn: str
     state_machine_arn: str
     state_machine_name: str
-    redrive_count: int = 0
+    # None where AWS's context object has no RedriveCount: synchronous Express executions
+    # (recorded StartSyncExecution outputs of $$.Execution lack it; asynchronous Express has 0).
+    redrive_count: int | None = 0
 
     def execution_object(self) -> dict[str, Any]:
-        return {
+        execution = {
             "Id": self.execution_arn,
             "Input": self.input,
             "StartTime": self.start_time,
             "Name": self.name,
             "RoleArn": self.role_arn,
-            "RedriveCount": self.redrive_count,
         }
+        if self.redrive_count is not None:
+            execution["RedriveCount"] = self.redrive_count
+        return execution
 
     def state_machine_object(self) -> dict[str, Any]:
         return {"Id": self.state_machine_arn, "Name": self.state_machine_name}

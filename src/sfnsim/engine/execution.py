@@ -28,6 +28,9 @@ DEFAULT_REGION = "us-east-1"
 # AWS's quota: a Standard execution runs for at most a year, then times out (States.Timeout).
 # Taken as 366 days, so a calendar year fits whether or not it is a leap year.
 MAX_EXECUTION_SECONDS = 366 * 24 * 3600.0
+# An Express execution runs for at most five minutes (AWS's Standard vs. Express comparison).
+MAX_EXPRESS_SECONDS = 300.0
+STANDARD, EXPRESS = "STANDARD", "EXPRESS"
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 
@@ -42,6 +45,8 @@ class ExecutionOptions:
     account: str = DEFAULT_ACCOUNT
     s3_objects: Mapping[tuple[str, str], str] = field(default_factory=dict)
     inspect: bool = False
+    machine_type: str = STANDARD  # STANDARD or EXPRESS
+    synchronous: bool = False  # an Express execution started with StartSyncExecution
 
 
 class ExecutionRunner:
@@ -54,21 +59,29 @@ class ExecutionRunner:
         self.input = execution_input
         start = _checked_start_time(options.start_time or DEFAULT_START_TIME)
         self.clock = VirtualClock(start)
-        deadline = min(machine.timeout_seconds or MAX_EXECUTION_SECONDS, MAX_EXECUTION_SECONDS)
+        express = options.machine_type == EXPRESS
+        longest = MAX_EXPRESS_SECONDS if express else MAX_EXECUTION_SECONDS
+        deadline = min(machine.timeout_seconds or longest, longest)
         self.scheduler = Scheduler(self.clock, deadline)
         self.history = HistoryRecorder(self.clock.now)
         rng = random.Random(options.seed)
         name = options.name or str(_uuid(rng))
         prefix = f"arn:aws:states:{options.region}:{options.account}"
         role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsExecutionRole"
+        # Express execution ARNs as AWS records them: arn:…:express:<machine>:<name>:<id>.
+        execution_arn = (f"{prefix}:express:{machine_name}:{name}:{_uuid(rng)}" if express
+                         else f"{prefix}:execution:{machine_name}:{name}")
+        self.machine_type = options.machine_type
+        self.synchronous = express and options.synchronous
         self.info = ExecutionInfo(
-            execution_arn=f"{prefix}:execution:{machine_name}:{name}",
+            execution_arn=execution_arn,
             name=name,
             input=execution_input,
             start_time=iso_millis(self.clock.now()),
             role_arn=role_arn,
             state_machine_arn=f"{prefix}:stateMachine:{machine_name}",
             state_machine_name=machine_name,
+            redrive_count=None if self.synchronous else 0,
         )
         self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
                        dispatcher, _checked_s3_objects(options.s3_objects))
