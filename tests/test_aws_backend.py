@@ -386,3 +386,31 @@ def test_sdk_parameters_and_results_are_pascal_case_for_a_camel_case_api(aws, id
     if "implicit" in id_part:  # the JSON object given for Input was sent as its text
         described = BACKEND.client("stepfunctions").describe_execution(executionArn=started["executionArn"])
         assert json.loads(described["input"]) == {"key": "value"}
+
+
+def test_a_parameter_the_api_does_not_take_is_named(aws):
+    sm = StateMachine.from_dict({"StartAt": "Get", "States": {"Get": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "End": True,
+        "Parameters": {"Bucket": "b", "Key": "k", "Bukket": "b"}}}})
+    with pytest.raises(HandlerError, match="'Get': .* does not take these parameters: .*\"Bukket\", must be one of"):
+        sm.run({}, aws="moto")
+
+
+def test_a_missing_profile_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    sm = StateMachine.from_dict({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    with pytest.raises(HandlerError, match="aws: cannot use AWS profile 'nightly'"):
+        sm.run({}, aws="profile=nightly")
+
+
+def test_a_boto3_session_is_used_as_given(aws):
+    import boto3
+
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="testing",
+                                    aws_secret_access_key="testing")
+    session.client("sqs").create_queue(QueueName="jobs")
+    sm = StateMachine.from_dict({"StartAt": "Queues", "States": {"Queues": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:listQueues", "End": True}}})
+    ex = sm.run({}, aws={"sqs": session})
+    assert [url.rsplit("/", 1)[-1] for url in ex.output["QueueUrls"]] == ["jobs"]

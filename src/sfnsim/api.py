@@ -220,7 +220,9 @@ class Execution(ExecutionAssertions):
 
     @property
     def s3_objects(self) -> dict[tuple[str, str], str]:
-        """The simulated S3 store after the run: ``{(bucket, key): body}`` (ItemReader input, ResultWriter output)."""
+        """The simulated S3 store after the run: ``{(bucket, key): body}`` (ItemReader input, ResultWriter output).
+
+        When ``aws=`` serves S3, the Map read and wrote that S3 instead: look there with boto3."""
         return self._runner.run.s3_objects
 
     @property
