@@ -177,3 +177,37 @@ def test_recursion_about_100_deep_is_refused_and_shallower_runs() -> None:
 def test_a_memory_bound_is_named_as_aws_names_it() -> None:
     execution = jsonata_pass("$reduce([1..30], function($acc, $i){ $acc & $acc }, 'xx')").run({})
     assert "Expression evaluation memory limit exceeded" in execution.cause
+
+
+# -- text and runtime nesting ------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_the_input_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    definition = tmp_path / "pass.asl.json"
+    definition.write_text(json.dumps(PASS))
+    result = cli("run", str(definition), "--input", '{"x": "\\ud800"}')
+    assert result.exit_code == 2, result.output
+    assert "$.x: the text holds a lone surrogate" in result.output
+    assert "SUCCEEDED" not in result.output
+
+
+def test_an_integer_over_4300_digits_is_an_input_error(tmp_path: Path) -> None:
+    definition = tmp_path / "pass.asl.json"
+    definition.write_text(json.dumps(PASS))
+    result = cli("run", str(definition), "--input", '{"x": ' + "7" * 5000 + "}")
+    assert result.exit_code == 2, result.output
+    assert "an integer of more than 4300 digits cannot be read (line 1, column 7)" in result.output
+    with pytest.raises(InputError, match=r"\$.x: an integer of more than 4300 digits"):
+        StateMachine.from_dict(PASS).run({"x": 10 ** 5000})
+
+
+def test_data_a_loop_nests_past_what_sfnsim_follows_is_a_named_error() -> None:
+    from sfnsim.errors import SimulationLimitError
+
+    wraps = StateMachine.from_dict({"StartAt": "Wrap", "States": {
+        "Wrap": {"Type": "Pass", "Parameters": {"a.$": "$"}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.done", "IsPresent": True, "Next": "End"}],
+                  "Default": "Wrap"},
+        "End": {"Type": "Succeed"}}})
+    with pytest.raises(SimulationLimitError, match="state 'Wrap': its data is nested more deeply than sfnsim"):
+        wraps.run({})

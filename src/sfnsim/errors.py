@@ -123,3 +123,10 @@ class TaskFailed(StatesError):
 
     def __init__(self, error: str, cause: str | None = None) -> None:
         super().__init__(error, cause)
+
+
+class SimulationLimitError(SfnSimError):
+    """A run went past a limit of sfnsim's own, not AWS's: data nested deeper than it can follow.
+
+    Raised to the caller with the state it happened in, instead of a Python RecursionError.
+    """

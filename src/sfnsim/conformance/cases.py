@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from sfnsim.dataflow.jsontypes import loads_json
 from sfnsim.errors import SfnSimError
 
 REQUIRED_FIELDS = ("id", "definition", "expected")
@@ -34,7 +35,7 @@ def load_cases(path: str | Path) -> list[dict]:
 
 def _parse_line(path: Path, number: int, line: str) -> dict:
     try:
-        case = json.loads(line)
+        case = loads_json(line)
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{path}:{number}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if not isinstance(case, dict):

@@ -4,6 +4,7 @@ what counts as a number, and JSON text as it writes it in histories and causes."
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -158,6 +159,10 @@ class JsonTooDeep(json.JSONDecodeError):
     """JSON text nested deeper than sfnsim reads; a JSONDecodeError, so every reader reports it."""
 
 
+class JsonNumberTooLong(json.JSONDecodeError):
+    """An integer too long for Python to read (over 4,300 digits); a JSONDecodeError too."""
+
+
 def loads_json(text: str, **options: Any) -> Any:
     """``json.loads``; text nested deeper than MAX_NESTING_DEPTH raises JsonTooDeep at the place
     where it gets too deep. (Python's parser recurses per level: past its limit it raises a
@@ -172,6 +177,13 @@ def loads_json(text: str, **options: Any) -> Any:
         if isinstance(exc, RecursionError):
             raise JsonTooDeep("nested too deeply", text, 0) from None
         raise
+    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        long_number = _LONG_INTEGER.search(text)
+        raise JsonNumberTooLong("an integer of more than 4300 digits cannot be read",
+                                text, long_number.start() if long_number else 0) from None
+
+
+_LONG_INTEGER = re.compile(r"\d{4301,}")
 
 
 def nesting_overflow(text: str, limit: int) -> int | None:

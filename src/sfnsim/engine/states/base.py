@@ -14,13 +14,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator
 
 from sfnsim.dataflow.context import context_object
+from sfnsim.dataflow.jsontypes import MAX_NESTING_DEPTH
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, check_payload_size, payload_size
 from sfnsim.dataflow.scope import Scope
 from sfnsim.engine.clock import iso_millis
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Sleep
-from sfnsim.errors import StatesError
+from sfnsim.errors import SimulationLimitError, StatesError
 
 if TYPE_CHECKING:
     from sfnsim.engine.compiler import Compiler
@@ -153,6 +154,10 @@ class StateExecutor:
             if visit.inspection is not None:
                 visit.inspection.error = {"error": located.error, "cause": located.cause}
             raise located from None
+        except RecursionError:
+            raise SimulationLimitError(
+                f"state {self.name!r}: its data is nested more deeply than sfnsim can follow "
+                f"(about {MAX_NESTING_DEPTH} levels are supported; AWS documents no limit)") from None
         except GeneratorExit:
             # Cancelled: a sibling branch failed, or the execution timed out or was stopped.
             if self.aborted_type is not None:
