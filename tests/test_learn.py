@@ -88,6 +88,10 @@ def test_the_starting_definition_fails_at_a_named_stage(exercise) -> None:
     text = render_result(result)
     assert f"state {difference.state}" in text and f"stage {difference.stage}" in text
     assert difference.docs in text
+    with language("zh-CN"):
+        chinese = render_result(result)
+    assert f"状态 {difference.state}" in chinese and f"阶段 {difference.stage}" in chinese
+    assert difference.docs.replace("docs.aws.amazon.com/", "docs.aws.amazon.com/zh_cn/") in chinese
 
 
 def test_a_failing_stage_shows_both_values_side_by_side() -> None:
@@ -249,3 +253,12 @@ def test_a_renamed_task_is_told_which_names_the_exercise_answers() -> None:
     result = check_definition(exercise, definition)
     assert result.problem is not None and "'Extr'" in result.problem
     assert "answers the tasks named Extract" in result.problem
+
+
+def test_history_events_are_expected_as_aws_records_them() -> None:
+    # AWS records a callback task's TaskSubmitted, and a Distributed Map's MapRunStarted/MapRunSucceeded.
+    exercise = find_exercise("callback")
+    failure = check_definition(exercise, exercise.start).first_failure
+    assert failure is not None
+    assert [(u.what, u.state, u.expected, u.actual) for u in failure.unmet if u.what == "events"] == [
+        ("events", "TaskSubmitted", 1, 0), ("events", "TaskSucceeded", 1, 0)]

@@ -3,6 +3,7 @@ run first parts from the reference solution's when an expectation is not met."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from sfnsim.walk.walkthrough import Step, build_walkthrough
 class Unmet:
     """One expectation of a case that the learner's run does not meet."""
 
-    what: str  # status, error, output, path, calls, attempts, backoff, duration
+    what: str  # status, error, output, path, calls, attempts, backoff, events, duration
+    # ``state``: the state for calls/attempts/backoff, the history event type for events
     expected: Any
     actual: Any
     state: str | None = None
@@ -126,6 +128,10 @@ def unmet_expectations(case: Case, run: CaseRun) -> list[Unmet]:
             compare("attempts", attempts, sum(1 + len(s.retries) for s in _visits(steps, state)), state)
         for state, backoff in expect.get("backoff", {}).items():
             compare("backoff", backoff, [r.backoff_seconds for s in _visits(steps, state) for r in s.retries], state)
+    if "events" in expect:
+        counts = Counter(event["type"] for event in execution.history)
+        for event_type, count in expect["events"].items():
+            compare("events", count, counts.get(event_type, 0), event_type)
     if "duration" in expect:
         history = execution.history
         seconds = (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds()

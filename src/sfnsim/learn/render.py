@@ -71,6 +71,9 @@ def describe_unmet(unmet: Unmet) -> str:
     if unmet.what == "backoff":
         return _("{state} waited {actual} seconds before its retries; expected {expected}").format(
             state=unmet.state, actual=_short(actual), expected=_short(expected))
+    if unmet.what == "events":
+        return _("the history has {actual} {event} events; expected {expected}").format(
+            actual=actual, event=unmet.state, expected=expected)
     return _("the execution took {actual} seconds of virtual time; expected {expected}").format(
         actual=f"{actual:g}", expected=expected)
 
