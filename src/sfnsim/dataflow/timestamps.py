@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 _TIMESTAMP = re.compile(
@@ -26,7 +26,6 @@ _TIMESTAMP = re.compile(
     r"(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
 )
 _MAX_OFFSET_SECONDS = 18 * 3600  # java.time.ZoneOffset's range
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_timestamp(value: Any) -> tuple[int, int] | None:
@@ -54,18 +53,6 @@ def parse_timestamp(value: Any) -> tuple[int, int] | None:
         offset *= -1 if m.group(8) == "-" else 1
     nanos = int((m.group(7) or "").ljust(9, "0"))
     return calendar.timegm((year, month, day, hour, minute, second)) - offset, nanos
-
-
-def timestamp_datetime(value: Any) -> datetime | None:
-    """The instant as an aware UTC datetime (to the microsecond), or None if it is not a timestamp."""
-    parsed = parse_timestamp(value)
-    if parsed is None:
-        return None
-    seconds, nanos = parsed
-    try:
-        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
-    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        return None
 
 
 def is_timestamp(value: Any) -> bool:

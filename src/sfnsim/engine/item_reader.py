@@ -28,11 +28,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from sfnsim.dataflow.jsontypes import loads_json
-from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
-from sfnsim.dataflow.jsontypes import compact_json, shown
-from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
-from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
+from sfnsim.dataflow.jsontypes import compact_json, loads_json
+from sfnsim.engine.states.fields import NumberField, template_field
+from sfnsim.errors import StatesError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Visit
@@ -47,77 +45,6 @@ def reader_failed(cause: str) -> StatesError:
     # AWS's recorded ItemReaderFailed causes carry no "An error occurred while executing the
     # state" prefix (e.g. "CSV headers cannot contain duplicates.").
     return StatesError(ITEM_READER_FAILED, cause)
-
-
-# -- numeric fields given literally, by a path, or as JSONata -------------------------------------
-class NumberField:
-    """A Map number field: ``Field`` (a literal, or ``{% %}`` in JSONata) or ``FieldPath``.
-
-    A path that resolves to the wrong kind of value is a ``States.Runtime`` error worded as AWS
-    words it: ``The <Field>Path field refers to value "<v>" which is not a valid integer: <path>``.
-    """
-
-    def __init__(self, spec: dict[str, Any], field: str, *, integer: bool = True,
-                 on_negative: Callable[[], StatesError] | None = None) -> None:
-        self.field = field
-        self.integer = integer
-        # How AWS fails a negative value (a path can give one; a literal is refused by validation).
-        self.on_negative = on_negative
-        self.literal = spec.get(field)
-        path_text = spec.get(f"{field}Path")
-        self.path = compile_path(path_text) if isinstance(path_text, str) else None
-
-    @property
-    def present(self) -> bool:
-        return self.literal is not None or self.path is not None
-
-    def value(self, visit: "Visit", data: Any) -> int | float | None:
-        if self.path is not None:
-            return self._from_path(visit, data)
-        if isinstance(self.literal, str):
-            from sfnsim.engine.states.jsonata_io import evaluate_number_field
-
-            number = evaluate_number_field(visit, self.literal, self.field)
-            return int(number) if self.integer and float(number).is_integer() else number
-        return self.literal
-
-    def _from_path(self, visit: "Visit", data: Any) -> int | float:
-        assert self.path is not None
-        try:
-            value = self.path.resolve(visit.scope(data))
-        except PathNotFound as missing:
-            raise runtime_error(f"Invalid path '{self.path.text}' : {missing.jayway_message()}") from None
-        number = _as_integer(value) if self.integer else _as_float(value)
-        if number is not None and number < 0 and self.on_negative is not None:
-            raise self.on_negative()
-        if number is None or (self.integer and number < 0):
-            kind = "integer" if self.integer else "float"
-            raise runtime_error(
-                f"The {self.field}Path field refers to value \"{shown(value)}\" which is not a valid {kind}: "
-                f"{self.path.text}"
-            )
-        return number
-
-
-def _as_integer(value: Any) -> int | None:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value)
-
-
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value
 
 
 # -- the dataset ------------------------------------------------------------------------------------
@@ -327,26 +254,14 @@ class ItemReader:
         self.config = ReaderConfig(config, where)
         self.max_items = NumberField(config, "MaxItems",
                                      on_negative=lambda: reader_failed("field MaxItems must be positive"))
-        self.jsonata = jsonata
-        if jsonata:
-            from sfnsim.dataflow.jsonata import compile_template
-
-            self.arguments: Any = compile_template(spec.get("Arguments", {}), "ItemReader/Arguments")
-        else:
-            self.arguments = compile_jsonpath_template(spec.get("Parameters", {}))
+        self.arguments = template_field(spec.get("Arguments" if jsonata else "Parameters", {}),
+                                        "ItemReader/Arguments", jsonata=jsonata)
 
     def read(self, visit: "Visit", data: Any) -> Dataset:
-        arguments = self._arguments(visit, data)
+        arguments = self.arguments.evaluate(visit, data)
         if not isinstance(arguments, dict):
             raise reader_failed(f"The ItemReader arguments must be an object, but were: {compact_json(arguments)}")
         store = s3_store(visit.run)
         dataset = self.action(self.config, arguments, store, visit.run.clock.now().timestamp())
         max_items = self.max_items.value(visit, data) if self.max_items.present else None
         return dataset.limited(int(max_items) if max_items is not None and max_items <= MAX_ITEMS_LIMIT else None)
-
-    def _arguments(self, visit: "Visit", data: Any) -> Any:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import evaluate_template
-
-            return evaluate_template(visit, self.arguments)
-        return self.arguments(visit.scope(data))

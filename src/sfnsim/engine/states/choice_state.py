@@ -16,40 +16,69 @@ class ChoiceState(StateExecutor):
     def __init__(self, name: str, spec: dict[str, Any], compiler: Any) -> None:
         super().__init__(name, spec, compiler)
         self.default: str | None = spec.get("Default")
-        self.rules = [(self._compile_rule(rule), rule) for rule in spec.get("Choices", ())]
-
-    def _compile_rule(self, rule: dict[str, Any]) -> Any:
-        if self.query_language == "JSONata":
-            from sfnsim.engine.states.jsonata_io import compile_condition
-
-            return compile_condition(rule)
-        from sfnsim.dataflow.choice import compile_choice_rule
-
-        return compile_choice_rule(rule)
+        rule_type = _JsonataRule if self.query_language == "JSONata" else _JsonPathRule
+        self.rules: list[_JsonataRule | _JsonPathRule] = [rule_type(rule) for rule in spec.get("Choices", ())]
 
     def body(self, visit: Visit) -> Outcome:
-        if self.query_language == "JSONata":
-            return self._jsonata_body(visit)
         data = self.io.after_input_path(visit)
-        scope = visit.scope(data)
-        for position, (compiled, rule) in enumerate(self.rules):
-            if compiled.evaluate(scope):
-                visit.note("choice", rule=position, matched=rule, next=rule["Next"])
-                return self._leave(visit, rule["Next"], rule)
+        for position, rule in enumerate(self.rules):
+            if rule.matches(visit, data):
+                visit.note("choice", rule=position, **rule.noted(), next=rule.next)
+                return rule.leave(self, visit, data)
         if self.default is not None:
             visit.note("choice", rule=None, next=self.default)
-            return self._leave(visit, self.default, None)
+            return self.io.passthrough(visit, self.default)
         raise StatesError("States.NoChoiceMatched", None)
 
-    def _leave(self, visit: Visit, next_state: str, rule: dict[str, Any] | None) -> Outcome:
-        outcome = self.io.passthrough(visit, next_state)
-        if rule is not None and "Assign" in rule:
-            from sfnsim.dataflow.templates import compile_template
 
-            outcome.assigned = compile_template(rule["Assign"])(visit.scope(self.io.after_input_path(visit)))
+class _JsonPathRule:
+    """A Choice Rule (``Variable`` and a comparison, or And/Or/Not); ``Assign`` reads the value after InputPath."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        from sfnsim.dataflow.choice import compile_choice_rule
+        from sfnsim.dataflow.templates import compile_template
+
+        self.rule = rule
+        self.next: str = rule["Next"]
+        self.test = compile_choice_rule(rule)
+        self.assign = compile_template(rule["Assign"]) if "Assign" in rule else None
+
+    def matches(self, visit: Visit, data: Any) -> bool:
+        return bool(self.test.evaluate(visit.scope(data)))
+
+    def noted(self) -> dict[str, Any]:
+        return {"matched": self.rule}
+
+    def leave(self, state: ChoiceState, visit: Visit, data: Any) -> Outcome:
+        outcome = state.io.passthrough(visit, self.next)
+        if self.assign is not None:
+            outcome.assigned = self.assign(visit.scope(data))
         return outcome
 
-    def _jsonata_body(self, visit: Visit) -> Outcome:
-        from sfnsim.engine.states.jsonata_io import choice_outcome
 
-        return choice_outcome(self, visit)
+class _JsonataRule:
+    """A ``Condition`` with its own ``Output`` and ``Assign``, evaluated over ``$states``."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        from sfnsim.dataflow.jsonata import compile_template  # the JSONata engine loads only when used
+
+        self.condition_text = rule.get("Condition")
+        self.next: str = rule["Next"]
+        self.condition = compile_template(self.condition_text, "Condition")
+        self.output = compile_template(rule["Output"], "Output") if "Output" in rule else None
+        self.assign = compile_template(rule["Assign"], "Assign") if "Assign" in rule else None
+
+    def matches(self, visit: Visit, data: Any) -> bool:
+        from sfnsim.engine.states.jsonata_io import evaluate_template
+
+        return bool(evaluate_template(visit, self.condition, expect="boolean"))
+
+    def noted(self) -> dict[str, Any]:
+        return {"condition": self.condition_text}
+
+    def leave(self, state: ChoiceState, visit: Visit, data: Any) -> Outcome:
+        from sfnsim.engine.states.jsonata_io import evaluate_template
+
+        assigned = evaluate_template(visit, self.assign) if self.assign is not None else None
+        output = evaluate_template(visit, self.output) if self.output is not None else visit.input
+        return Outcome(output, self.next, assigned)

@@ -12,15 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
-from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.engine.recovery import Catcher
 from sfnsim.errors import StatesError
 
 if TYPE_CHECKING:
     from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
-    from sfnsim.engine.states.choice_state import ChoiceState
-    from sfnsim.engine.states.map_common import MapState
     from sfnsim.engine.states.wait_state import WaitState
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
@@ -97,35 +94,6 @@ class JsonataStateIO:
 
 
 # -- state-specific fields ------------------------------------------------------------------------
-class _Condition:
-    def __init__(self, rule: dict[str, Any]) -> None:
-        self.template = compile_template(rule.get("Condition"), "Condition")
-        self.output = _template(rule, "Output")
-        self.assign = _template(rule, "Assign")
-
-    def holds(self, visit: "Visit") -> bool:
-        return bool(evaluate_template(visit, self.template, expect="boolean"))
-
-
-def compile_condition(rule: dict[str, Any]) -> _Condition:
-    return _Condition(rule)
-
-
-def choice_outcome(state: "ChoiceState", visit: "Visit") -> "Outcome":
-    from sfnsim.engine.states.base import Outcome
-
-    for position, (condition, rule) in enumerate(state.rules):
-        if condition.holds(visit):
-            visit.note("choice", rule=position, condition=rule.get("Condition"), next=rule["Next"])
-            assigned = evaluate_template(visit, condition.assign) if condition.assign else None
-            output = evaluate_template(visit, condition.output) if condition.output else visit.input
-            return Outcome(output, rule["Next"], assigned)
-    if state.default is not None:
-        visit.note("choice", rule=None, next=state.default)
-        return state.io.output(visit, visit.input, state.default)
-    raise StatesError("States.NoChoiceMatched", None)
-
-
 MAX_WAIT_SECONDS = 99_999_999
 
 
@@ -152,39 +120,3 @@ def wait_seconds(state: "WaitState", visit: "Visit") -> float:
         error.location = "Timestamp"  # type: ignore[attr-defined]
         raise error
     return visit.run.clock.seconds_until_instant(*instant)
-
-
-def compile_number_field(text: str, field: str) -> Any:
-    template = compile_template(text, field)  # compiled once, when the state is compiled
-
-    def evaluate(visit: "Visit") -> float:
-        value = evaluate_template(visit, template, expect="number")
-        return float(value)
-
-    return evaluate
-
-
-def evaluate_number_field(visit: "Visit", text: str, field: str) -> float:
-    return float(evaluate_template(visit, _field_template(visit.state, field, text), expect="number"))
-
-
-def map_items(state: "MapState", visit: "Visit") -> list[Any]:
-    spec = state.spec
-    if "Items" not in spec:
-        items = visit.input
-        if not isinstance(items, list):
-            raise StatesError(QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {compact_json(items)}",
-                              runtime=True)
-        return items
-    return evaluate_template(visit, _field_template(state, "Items", spec["Items"]), expect="array")
-
-
-def map_item_input(state: "MapState", visit: "Visit", index: int, item: Any, key: str | None = None) -> Any:
-    spec = state.spec
-    if "ItemSelector" not in spec:
-        return item
-    visit.map_item = (index, item, key)
-    try:
-        return evaluate_template(visit, _field_template(state, "ItemSelector", spec["ItemSelector"]))
-    finally:
-        visit.map_item = None

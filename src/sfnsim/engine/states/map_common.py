@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
-from sfnsim.dataflow.pipeline import ABSENT, compile_optional_template
+from sfnsim.dataflow.pipeline import ABSENT
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.engine.states.fields import NumberField, template_field
 from sfnsim.errors import StatesError, runtime_error
 from sfnsim.dataflow.jsontypes import compact_json
 
@@ -32,19 +33,21 @@ class MapState(StateExecutor):
         processor = spec.get("ItemProcessor") or spec.get("Iterator") or {}
         self.flow = compiler.compile_branch(processor, f"/States/{name}/ItemProcessor")
         self.jsonata = self.query_language == "JSONata"
-        if not self.jsonata:
-            self.items_path = compile_path(spec.get("ItemsPath", "$"))
-            self.item_selector = compile_optional_template(spec.get("ItemSelector", spec.get("Parameters", ABSENT)))
-        self.max_concurrency = spec.get("MaxConcurrency", 0)
-        self.max_concurrency_path = compile_path(spec["MaxConcurrencyPath"]) if "MaxConcurrencyPath" in spec else None
+        self.items_source: _JsonataItems | _JsonPathItems = (
+            _JsonataItems(spec) if self.jsonata else _JsonPathItems(spec.get("ItemsPath", "$"))
+        )
+        # JSONPath's legacy Parameters selects each item too.
+        selector = spec.get("ItemSelector", ABSENT if self.jsonata else spec.get("Parameters", ABSENT))
+        self.item_selector = None if selector is ABSENT else template_field(selector, "ItemSelector",
+                                                                           jsonata=self.jsonata)
+        self.max_concurrency = NumberField(spec, "MaxConcurrency")
 
     def body(self, visit: Visit) -> Generator[Any, Any, Outcome]:
         return (yield from self.attempt_with_recovery(visit, self._attempt))
 
     def _attempt(self, visit: Visit, number: int) -> Generator[Any, Any, Outcome]:
         self.check_fields()
-        effective = self.io.after_input_path(visit) if not self.jsonata else visit.input
-        return (yield from self.run_items(visit, effective))
+        return (yield from self.run_items(visit, self.io.after_input_path(visit)))
 
     def check_fields(self) -> None:
         """Fail the attempt for fields this mode does not allow (checked before any input is read)."""
@@ -59,57 +62,58 @@ class MapState(StateExecutor):
 
     # -- inputs ---------------------------------------------------------------------------------
     def items(self, visit: Visit, effective: Any) -> list[Any]:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import map_items
-
-            return map_items(self, visit)
-        try:
-            items = self.items_path.resolve(visit.scope(effective))
-        except PathNotFound as missing:
-            raise runtime_error(f"Invalid path '{self.items_path.text}' : {missing.jayway_message()}") from None
-        if not isinstance(items, list):
-            raise runtime_error(
-                f"Invalid path '{self.items_path.text}' : The Map state's ItemsPath must point to an array, "
-                f"but it references the value: {compact_json(items)}"
-            )
-        return items
+        return self.items_source.read(visit, effective)
 
     def concurrency(self, visit: Visit) -> int:
-        if self.jsonata and isinstance(self.max_concurrency, str):
-            from sfnsim.engine.states.jsonata_io import evaluate_number_field
-
-            return int(evaluate_number_field(visit, self.max_concurrency, "MaxConcurrency"))
-        if self.max_concurrency_path is None:
-            return int(self.max_concurrency)
-        try:
-            value = self.max_concurrency_path.resolve(visit.scope(visit.input))
-        except PathNotFound as missing:
-            raise runtime_error(
-                f"Invalid path '{self.max_concurrency_path.text}' : {missing.jayway_message()}"
-            ) from None
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise runtime_error(
-                f"The MaxConcurrencyPath field refers to value \"{value}\" which is not a valid integer: "
-                f"{self.max_concurrency_path.text}"
-            )
-        return value
+        """``MaxConcurrency``/``MaxConcurrencyPath`` (0, the default, means no limit)."""
+        if not self.max_concurrency.present:
+            return 0
+        return int(self.max_concurrency.value(visit, visit.input))  # type: ignore[arg-type]
 
     @property
     def has_selector(self) -> bool:
-        return ("ItemSelector" in self.spec) if self.jsonata else self.item_selector is not None
+        return self.item_selector is not None
 
     def item_input(self, visit: Visit, effective: Any, index: int, item: Any, key: str | None = None) -> Any:
         """The iteration's input: the item, or what ``ItemSelector`` makes of it (``$$.Map.Item``)."""
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import map_item_input
-
-            return map_item_input(self, visit, index, item, key)
         if self.item_selector is None:
             return item
         visit.map_item = (index, item, key)
         try:
-            return self.item_selector(visit.scope(effective))
+            return self.item_selector.evaluate(visit, effective)
         finally:
             visit.map_item = None
+
+
+class _JsonPathItems:
+    """``ItemsPath`` (default ``$``) over the value after InputPath; it must select an array."""
+
+    def __init__(self, items_path: str) -> None:
+        self.path = compile_path(items_path)
+
+    def read(self, visit: Visit, effective: Any) -> list[Any]:
+        try:
+            items = self.path.resolve(visit.scope(effective))
+        except PathNotFound as missing:
+            raise runtime_error(f"Invalid path '{self.path.text}' : {missing.jayway_message()}") from None
+        if not isinstance(items, list):
+            raise runtime_error(
+                f"Invalid path '{self.path.text}' : The Map state's ItemsPath must point to an array, "
+                f"but it references the value: {compact_json(items)}"
+            )
+        return items
+
+
+class _JsonataItems:
+    """``Items`` (an array, or an expression giving one); without it, the state's input must be an array."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.items = template_field(spec["Items"], "Items", jsonata=True, expect="array") if "Items" in spec else None
+
+    def read(self, visit: Visit, effective: Any) -> list[Any]:
+        if self.items is not None:
+            return self.items.evaluate(visit, effective)  # type: ignore[no-any-return]
+        if not isinstance(visit.input, list):
+            raise StatesError("States.QueryEvaluationError",
+                              f"Map state input must be an array but was: {compact_json(visit.input)}", runtime=True)
+        return visit.input

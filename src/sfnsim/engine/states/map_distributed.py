@@ -19,12 +19,12 @@ from typing import Any, Generator
 
 from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES
-from sfnsim.dataflow.templates import compile_template as compile_jsonpath_template
 from sfnsim.engine.child_executions import run_child, start_child
-from sfnsim.engine.item_reader import Dataset, ItemReader, NumberField, s3_store
+from sfnsim.engine.item_reader import Dataset, ItemReader, s3_store
 from sfnsim.engine.runtime import Run
 from sfnsim.engine.scheduler import Gather
 from sfnsim.engine.states.base import Outcome, Visit
+from sfnsim.engine.states.fields import NumberField, template_field
 from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, UnsupportedFeatureError, runtime_error
 
@@ -215,22 +215,15 @@ class _ItemBatcher:
     def __init__(self, spec: dict[str, Any], *, jsonata: bool) -> None:
         self.max_items = NumberField(spec, "MaxItemsPerBatch")
         self.max_bytes = NumberField(spec, "MaxInputBytesPerBatch")
-        self.jsonata = jsonata
-        self.batch_input: Any = None
-        if "BatchInput" in spec:
-            if jsonata:
-                from sfnsim.dataflow.jsonata import compile_template
-
-                self.batch_input = compile_template(spec["BatchInput"], "ItemBatcher/BatchInput")
-            else:
-                self.batch_input = compile_jsonpath_template(spec["BatchInput"])
+        self.batch_input = (template_field(spec["BatchInput"], "ItemBatcher/BatchInput", jsonata=jsonata)
+                            if "BatchInput" in spec else None)
 
     def batches(self, visit: Visit, data: Any, items: list[Any]) -> list[tuple[Any, int]]:
         max_items = self.max_items.value(visit, data) if self.max_items.present else None
         max_bytes = self.max_bytes.value(visit, data) if self.max_bytes.present else None
         item_limit = int(max_items) if max_items else None
         byte_limit = int(max_bytes or MAX_PAYLOAD_BYTES)
-        head = {"BatchInput": self._batch_input(visit, data)} if self.batch_input is not None else {}
+        head = {"BatchInput": self.batch_input.evaluate(visit, data)} if self.batch_input is not None else {}
         empty_size = _size({**head, "Items": []})
         batches: list[list[Any]] = []
         current: list[Any] = []
@@ -246,13 +239,6 @@ class _ItemBatcher:
         if current:
             batches.append(current)
         return [({**head, "Items": batch}, len(batch)) for batch in batches]
-
-    def _batch_input(self, visit: Visit, data: Any) -> Any:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import evaluate_template
-
-            return evaluate_template(visit, self.batch_input)
-        return self.batch_input(visit.scope(data))
 
 
 def _size(value: Any) -> int:
@@ -280,13 +266,8 @@ class _ResultWriter:
                 f"{where}: WriterConfig Transformation must be one of {list(_TRANSFORMATIONS)} and OutputType one of "
                 f"{list(_OUTPUT_TYPES)}"
             )
-        self.jsonata = jsonata
-        if jsonata:
-            from sfnsim.dataflow.jsonata import compile_template
-
-            self.arguments: Any = compile_template(spec.get("Arguments", {}), "ResultWriter/Arguments")
-        else:
-            self.arguments = compile_jsonpath_template(spec.get("Parameters", {}))
+        self.arguments = template_field(spec.get("Arguments" if jsonata else "Parameters", {}),
+                                        "ResultWriter/Arguments", jsonata=jsonata)
 
     def finish(self, visit: Visit, data: Any, map_run: _MapRun, children: list[_Child]) -> Any:
         succeeded = self._transform(map_run, [c for c in children if not c.failed])
@@ -328,12 +309,7 @@ class _ResultWriter:
         return compact_json(records)
 
     def _arguments(self, visit: Visit, data: Any) -> dict[str, Any]:
-        if self.jsonata:
-            from sfnsim.engine.states.jsonata_io import evaluate_template
-
-            arguments = evaluate_template(visit, self.arguments)
-        else:
-            arguments = self.arguments(visit.scope(data))
+        arguments = self.arguments.evaluate(visit, data)
         if not isinstance(arguments, dict) or not isinstance(arguments.get("Bucket"), str):
             raise StatesError("States.ResultWriterFailed",
                               f"The ResultWriter needs a Bucket name, but its arguments were: {compact_json(arguments)}",

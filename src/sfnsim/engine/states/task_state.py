@@ -19,6 +19,7 @@ from sfnsim.engine.child_executions import nested_target, start_execution_task
 from sfnsim.engine.clock import utc
 from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.engine.states.fields import template_field
 from sfnsim.errors import HandlerError, StatesError, runtime_error, task_failure
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
 from sfnsim.tasks.outcomes import PENDING
@@ -227,9 +228,8 @@ def _limit(spec: dict[str, Any], field: str, query_language: str) -> Any:
     if field in spec:
         value = spec[field]
         if query_language == "JSONata" and isinstance(value, str):
-            from sfnsim.engine.states.jsonata_io import compile_number_field
-
-            return compile_number_field(value, field)
+            expression = template_field(value, field, jsonata=True, expect="number")
+            return lambda visit: float(expression.evaluate(visit, visit.input))
         return lambda visit, _v=float(value): _v
     if f"{field}Path" in spec:
         path = compile_path(spec[f"{field}Path"])
