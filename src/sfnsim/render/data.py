@@ -98,7 +98,31 @@ def execution_json(execution: Any, *, include_history: bool = True) -> dict[str,
         data["pendingTaskTokens"] = list(execution.pending_tokens)
     if include_history:
         data["history"] = history
+    children = getattr(execution, "children", None)
+    if children:
+        data["children"] = [child_json(child, include_history=include_history) for child in children]
     return data
 
 
-__all__ = ["execution_json", "next_state", "seconds_since", "step_status", "steps_json"]
+def child_json(child: Any, *, include_history: bool = True) -> dict[str, Any]:
+    """A child execution (startExecution or Distributed Map child) in ``sfnsim run --json``."""
+    data: dict[str, Any] = {
+        "kind": child.kind,
+        "startedBy": child.parent_state,
+        "executionArn": child.execution_arn,
+        "stateMachineArn": child.state_machine_arn,
+        "status": child.status,
+        "input": child.input,
+        "output": child.output,
+        "error": child.error,
+        "cause": child.cause,
+        "path": child.path,
+    }
+    if include_history:
+        data["history"] = child.to_aws_history()
+    if child.children:
+        data["children"] = [child_json(grandchild, include_history=include_history) for grandchild in child.children]
+    return data
+
+
+__all__ = ["child_json", "execution_json", "next_state", "seconds_since", "step_status", "steps_json"]
