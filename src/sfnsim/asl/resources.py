@@ -147,6 +147,9 @@ def classify_task_resource(resource: str) -> ResourceKind | str:
 
 
 def _not_recognized(resource: str) -> str:
+    # AWS's recorded answer for an unknown Resource (SCHEMA_VALIDATION_FAILED "... is not
+    # recognized ... at /States/<state>/Resource", LocalStack's aws-validated snapshots). It covers
+    # the ASL specification's illustrative "arn:aws:swf:...:task:X", which AWS has no integration for.
     return (
         f"The resource provided {resource} is not recognized. The value is not a valid resource ARN, "
         "or the resource is not available in this region."

@@ -385,10 +385,10 @@ def _check_state(ctx: _Context, state: dict, pointer: str, inherited: str, names
     declared = state.get("QueryLanguage")
     language = declared if declared in QUERY_LANGUAGES else inherited
     if declared == "JSONPath" and ctx.top_language == "JSONata":
-        ctx.add(
-            join_pointer(pointer, "QueryLanguage"),
-            "A state cannot use JSONPath when the state machine's top-level QueryLanguage is JSONata",
-        )
+        # AWS refuses it (ValidateStateMachineDefinition, recorded in LocalStack's
+        # test_sfn_api_validation snapshot: SCHEMA_VALIDATION_FAILED at the state), although
+        # asl-validator's suite calls such a machine valid.
+        ctx.add(pointer, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
     state_type = _type_of(state)
     _check_language_fields(ctx, state, pointer, language)
     for first, second in EXCLUSIVE.get(state_type, ()):
@@ -491,6 +491,9 @@ def _check_assign(ctx: _Context, assign: Any, pointer: str) -> None:
         return
     for key in assign:
         name = key[:-2] if key.endswith(".$") else key
+        # AWS's "Passing data between states with variables" page: a variable name follows the
+        # Unicode identifier rules (UAX #31, as str.isidentifier) and has at most 80 characters,
+        # so "top-level" is refused, whatever asl-validator's suite says.
         if not name.isidentifier() or len(name) > 80:
             ctx.add(
                 join_pointer(pointer, key),
@@ -542,6 +545,10 @@ def _check_jsonpath_state(ctx: _Context, state: dict, pointer: str) -> None:
 
 
 def _check_path(ctx: _Context, value: Any, pointer: str, name: str) -> None:
+    # A script expression such as "$[(@.length-1)].bar" is refused. AWS evaluates paths with Jayway
+    # JsonPath (its runtime causes are Jayway's, e.g. "No results for path: $['x']"), whose
+    # operators have filters "[?(...)]" but no script expressions "[(...)]"; only asl-validator's
+    # suite (jsonpath-plus, Goessner's syntax) accepts it.
     if not isinstance(value, str):
         return
     try:
@@ -621,6 +628,9 @@ def _check_jsonata_values(ctx: _Context, node: Any, pointer: str) -> None:
         for i, value in enumerate(node):
             _check_jsonata_values(ctx, value, join_pointer(pointer, i))
     elif isinstance(node, str) and node.startswith("{%"):
+        # Only a string that opens with "{%" is an expression (AWS's JSONata page: the syntax is
+        # "{% <JSONata expression> %}"); "10 %}" is a plain string value, which asl-validator's
+        # suite alone calls invalid.
         if not node.endswith("%}"):
             ctx.add(pointer, "A JSONata expression must end with '%}'")
         else:
