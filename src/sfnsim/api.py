@@ -21,7 +21,7 @@ from sfnsim.history.events import to_aws_events
 from sfnsim.history.trace import StateView
 from sfnsim.nested import ChildExecutionView, machine_catalog, with_map_children
 from sfnsim.errors import SfnSimError
-from sfnsim.tasks.dispatch import Handler, TaskDispatcher
+from sfnsim.tasks.dispatch import Handler, HandlerFallback, TaskDispatcher
 
 
 class StateMachine:
@@ -105,7 +105,8 @@ class StateMachine:
               region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
               run_for: float | None = None, aws: Any = None,
               state_machines: Mapping[str, "StateMachine"] | None = None, machine_type: str | None = None,
-              sync: bool = False) -> "Execution":
+              sync: bool = False, setup_errors: str = "raise",
+              handler_fallback: HandlerFallback | None = None) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
@@ -122,14 +123,20 @@ class StateMachine:
         ``machine_type`` ("STANDARD" or "EXPRESS") overrides the machine's own type (a template's
         ``Type``); ``sync=True`` starts an Express execution as StartSyncExecution does
         (``Execution.sync_response()``).
+        ``setup_errors="fail"`` fails the execution (error ``sfnsim.HandlerError`` and the like)
+        when a task turns out to have no handler or mock mid-run, instead of raising; a server
+        that runs executions for remote clients wants that. ``handler_fallback(state_name,
+        resource_arn)`` is asked last (after ``handlers`` and the MockConfigFile) for a handler.
         """
+        if setup_errors not in ("raise", "fail"):
+            raise ValueError(f"setup_errors must be 'raise' or 'fail', got {setup_errors!r}")
         kind = self._machine_type(machine_type, sync)
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
                                    inspect=inspect, role_arn=role_arn, region=region, account=account,
-                                   machine_type=kind, synchronous=sync)
+                                   machine_type=kind, synchronous=sync, setup_errors=setup_errors)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name, aws=self.default_aws if aws is None else aws,
-                                           region=region)
+                                           region=region, fallback=handler_fallback)
         if dispatcher.aws is not None:
             dispatcher.aws.seed_s3(options.s3_objects)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
@@ -301,6 +308,33 @@ class Execution(ExecutionAssertions):
 
     def send_task_heartbeat(self, token: str) -> "Execution":
         self._runner.send_task_heartbeat(token)
+        return self
+
+    def start_activity_task(self, token: str, worker_name: str) -> "Execution":
+        """A worker took the activity task waiting on ``token`` (what GetActivityTask does).
+
+        An activity handler that returns ``sfnsim.PENDING`` leaves its task to a worker: the
+        handler's ``TaskContext.task_token`` names it; ActivityStarted is recorded now, with
+        ``worker_name``, and the task then waits for ``send_task_success``/``send_task_failure``.
+        """
+        self._runner.start_activity_task(token, worker_name)
+        return self
+
+    @property
+    def elapsed(self) -> float:
+        """Virtual seconds since the execution started."""
+        return self._runner.clock.elapsed
+
+    @property
+    def next_timer(self) -> float | None:
+        """When (virtual seconds since the start) the next timer fires, e.g. a callback's timeout;
+        None when nothing is scheduled or the execution has ended."""
+        return self._runner.next_timer()
+
+    def run_pending(self) -> "Execution":
+        """Run on through everything that does not wait on the outside world (Waits, retry
+        back-offs, task durations), stopping where only callbacks or activity workers can help."""
+        self._runner.advance(quiesce=True)
         return self
 
     def advance_time(self, seconds: float) -> "Execution":

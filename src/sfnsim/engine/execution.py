@@ -47,6 +47,9 @@ class ExecutionOptions:
     inspect: bool = False
     machine_type: str = STANDARD  # STANDARD or EXPRESS
     synchronous: bool = False  # an Express execution started with StartSyncExecution
+    # "fail": a setup problem met mid-run (a task with no handler, a mock without an entry for this
+    # invocation) fails the execution, named sfnsim.<ErrorClass>, instead of raising to the caller.
+    setup_errors: str = "raise"
 
 
 class ExecutionRunner:
@@ -89,6 +92,7 @@ class ExecutionRunner:
             from sfnsim.engine.inspection import Inspector
 
             self.run.inspector = Inspector()
+        self.setup_errors = options.setup_errors
         self.status = RUNNING
         self.output: Any = None
         self.error: str | None = None
@@ -116,6 +120,12 @@ class ExecutionRunner:
             with clock_scope(keep=self.run.tasks.user_packages), self.run.tasks.services_running(), \
                     _fewer_collections():
                 self.scheduler.run(quiesce=quiesce, until=until)
+        except SfnSimError as problem:
+            if self.setup_errors != "fail":
+                raise
+            self.scheduler.cancel_all()
+            self._settle(FAILED, "ExecutionFailed", error=f"sfnsim.{type(problem).__name__}", cause=str(problem))
+            return
         except ExecutionDeadline:
             self.scheduler.cancel_all()
             # describe-execution reports no error for a timed-out execution.
@@ -151,6 +161,16 @@ class ExecutionRunner:
         self._require_token(token)
         self.scheduler.wake(("token", token), ("failure", error, cause))
         self.advance(quiesce=True)
+
+    def start_activity_task(self, token: str, worker_name: str) -> None:
+        """A worker took the activity task waiting on ``token``: ActivityStarted, heartbeat restarts."""
+        self._require_token(token)
+        self.scheduler.wake(("token", token), ("started", worker_name, None))
+        self.advance(quiesce=True)
+
+    def next_timer(self) -> float | None:
+        """Virtual seconds since the start at which the scheduler next resumes something, if ever."""
+        return self.scheduler.next_wake_time() if self.status == RUNNING else None
 
     def send_task_heartbeat(self, token: str) -> None:
         self._require_token(token)

@@ -38,6 +38,13 @@ class Run:
     # (startExecution and Distributed Map children: sfnsim.engine.child_executions).
     machines: "MachineCatalog | None" = None
     children: list["ChildExecution"] = field(default_factory=list)
+    activity_tokens: int = 0
+
+    def new_activity_token(self) -> str:
+        """A task token for an activity task, unique in the execution. Derived from a counter, not
+        drawn from ``rng``, so activities leave the execution's random sequence as it was."""
+        self.activity_tokens += 1
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.info.execution_arn}#activity-{self.activity_tokens}"))
 
     def now_iso(self) -> str:
         return iso_millis(self.clock.now())

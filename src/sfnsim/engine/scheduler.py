@@ -123,6 +123,10 @@ class Scheduler:
                 self.clock.elapsed = at
             self._step(fiber, value, exc)
 
+    def next_wake_time(self) -> float | None:
+        """When the next resumption is due (a timeout, a Wait's end); ``Execution.next_timer``."""
+        return self._heap[0][0] if self._heap else None
+
     def wake(self, key: Hashable, value: Any = None, exc: BaseException | None = None) -> None:
         fiber = self._parked.pop(key)
         fiber.parked = None

@@ -64,12 +64,18 @@ class TaskCall:
         return self.failed or self.error is not None
 
 
+# Asked last, with the state name and resource ARN, for a handler nothing else provides.
+HandlerFallback = Callable[[str, str], "Handler | None"]
+
+
 class TaskDispatcher:
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *,
-                 mock_case: "MockedTestCase | None" = None, aws: "AwsBackend | None" = None) -> None:
+                 mock_case: "MockedTestCase | None" = None, aws: "AwsBackend | None" = None,
+                 fallback: HandlerFallback | None = None) -> None:
         self.handlers = _checked_handlers(handlers)
         self.mock_case = mock_case
         self.aws = aws
+        self.fallback = fallback
 
     def services_running(self) -> AbstractContextManager[None]:
         """Around engine work: what the AWS backend needs on while tasks run (moto's mock)."""
@@ -83,12 +89,13 @@ class TaskDispatcher:
     @classmethod
     def create(cls, handlers: Mapping[str, Handler] | None = None, *, mock_config: Any = None,
                test_case: str | None = None, machine_name: str = "StateMachine", aws: Any = None,
-               region: str = "us-east-1") -> "TaskDispatcher":
+               region: str = "us-east-1", fallback: HandlerFallback | None = None) -> "TaskDispatcher":
         """A dispatcher for one execution (MockConfigFile invocation counts start at 0).
 
         ``mock_config`` is a MockConfigFile path, its parsed content, or a ``MockConfig``;
         ``test_case`` names the test case, looked up under ``machine_name`` (or the file's only machine).
         ``aws`` is where Tasks nothing else answers are sent (``sfnsim.tasks.aws_backend``).
+        ``fallback(state_name, resource_arn)`` is asked after the MockConfigFile, before ``aws``.
         """
         backend = None
         if aws is not None:
@@ -101,16 +108,21 @@ class TaskDispatcher:
                     f"test_case={test_case!r} needs mock_config= (the MockConfigFile that defines it), e.g. "
                     f"sm.run(input, mock_config='MockConfigFile.json', test_case={test_case!r})"
                 )
-            return cls(handlers, aws=backend)
+            return cls(handlers, aws=backend, fallback=fallback)
         from sfnsim.tasks.mock_config import MockConfig
 
-        return cls(handlers, mock_case=MockConfig.load(mock_config).test_case(machine_name, test_case), aws=backend)
+        return cls(handlers, mock_case=MockConfig.load(mock_config).test_case(machine_name, test_case), aws=backend,
+                   fallback=fallback)
 
     def find(self, state_name: str, resource: Resource, parameters: Any) -> Handler:
         """The handler for a Task: by state name, by resource, then from the MockConfigFile test case."""
         handler = self.given(state_name, resource, parameters)
         if handler is not None:
             return handler
+        if self.fallback is not None:
+            handler = self.fallback(state_name, resource.arn)
+            if handler is not None:
+                return handler
         if self.aws is not None:  # last: handlers and mocks win per state
             handler = self.aws.handler_for(state_name, resource, parameters)
             if handler is not None:
@@ -369,4 +381,4 @@ def _user_frames(exc: Exception) -> list[traceback.FrameSummary]:
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
-__all__ = ["TaskDispatcher", "TaskContext", "TaskCall", "TaskFailed", "Handler", "call_handler"]
+__all__ = ["TaskDispatcher", "HandlerFallback", "TaskContext", "TaskCall", "TaskFailed", "Handler", "call_handler"]

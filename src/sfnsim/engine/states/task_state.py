@@ -67,7 +67,12 @@ class TaskState(StateExecutor):
         # AWS starts a task a moment after scheduling it: concurrent branches record all their
         # TaskScheduled events before the TaskStarted ones (recorded inline Map histories).
         yield Sleep(0)
-        visit.record(*events.started(self.resource))
+        # An activity is started when a worker takes it; a handler that leaves it to one (PENDING)
+        # records ActivityStarted later, through Execution.start_activity_task.
+        is_activity = self.resource.kind == ACTIVITY
+        if not is_activity:
+            visit.record(*events.started(self.resource))
+        token = visit.run.new_activity_token() if is_activity else visit.task_token
 
         target = nested_target(visit.run, self.resource, payload)
         if target is not None and visit.run.tasks.given(self.name, self.resource, payload) is None:
@@ -75,15 +80,17 @@ class TaskState(StateExecutor):
             return (yield from start_execution_task(
                 visit, self.resource, events, payload, target,
                 lambda submitted: self._await_callback(visit, events, TaskCall(submitted=submitted, has_submitted=True),
-                                                       timeout, heartbeat),
+                                                       timeout, heartbeat, token),
                 lambda result: self.io.output(visit, result, self.next)))
         handler = visit.run.tasks.find(self.name, self.resource, payload)
-        context = TaskContext(self.name, self.resource.arn, number, visit.task_token,
+        context = TaskContext(self.name, self.resource.arn, number, token,
                               visit.run.info.execution_arn, visit.entered_time, visit.run.now_iso())
         call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
 
         if call.value is PENDING and not call.fails:
-            return (yield from self._await_callback(visit, events, call, timeout, heartbeat))
+            return (yield from self._await_callback(visit, events, call, timeout, heartbeat, token))
+        if is_activity:
+            visit.record(*events.started(self.resource))
         if call.has_submitted or self.resource.pattern in (WAIT_FOR_TASK_TOKEN, SYNC):
             # AWS records the submission of every callback/.sync task; without a recorded service
             # response we have only an empty one to show.
@@ -113,23 +120,36 @@ class TaskState(StateExecutor):
         return self.io.output(visit, result, self.next)
 
     def _await_callback(self, visit: Visit, events: "_Events", call: TaskCall, timeout: float | None,
-                        heartbeat: float | None) -> Generator[Any, Any, Outcome]:
-        """Wait for send_task_success/failure on the task token (or a timeout)."""
-        token = visit.task_token
-        if self.resource.pattern != WAIT_FOR_TASK_TOKEN or token is None:
+                        heartbeat: float | None, token: str | None) -> Generator[Any, Any, Outcome]:
+        """Wait for send_task_success/failure on the task token (or a timeout).
+
+        An activity waits for its worker: first ``("started", worker_name)`` when the worker takes
+        the task (ActivityStarted; its heartbeat clock restarts), then the answer.
+        """
+        is_activity = self.resource.kind == ACTIVITY
+        if token is None or not (is_activity or self.resource.pattern == WAIT_FOR_TASK_TOKEN):
             raise HandlerError(
                 f"Task state {self.name!r}: the handler returned sfnsim.PENDING, but the resource "
                 f"{self.resource.arn!r} does not use the .waitForTaskToken pattern"
             )
-        visit.record(*events.submitted(self.resource, call.submitted if call.has_submitted else {}))
+        if not is_activity:
+            visit.record(*events.submitted(self.resource, call.submitted if call.has_submitted else {}))
         run = visit.run
         deadline = run.clock.elapsed + timeout if timeout is not None else None
         run.pending_tokens[token] = (heartbeat, deadline)
         try:
-            answer = yield Park(("token", token), _first_expiry(run.clock.elapsed, heartbeat, deadline))
-        except ParkTimeout:
-            visit.record(*events.timed_out(self.resource, "States.Timeout"))
-            raise StatesError("States.Timeout", None) from None
+            while True:
+                try:
+                    answer = yield Park(("token", token), _first_expiry(run.clock.elapsed, heartbeat, deadline))
+                except ParkTimeout:
+                    missed_heartbeat = is_activity and (deadline is None or run.clock.elapsed < deadline)
+                    error = "States.HeartbeatTimeout" if missed_heartbeat else "States.Timeout"
+                    visit.record(*events.timed_out(self.resource, error))
+                    raise StatesError(error, None) from None
+                if answer[0] != "started":
+                    break
+                if is_activity:
+                    visit.record("ActivityStarted", {"workerName": answer[1]})
         finally:
             run.pending_tokens.pop(token, None)
         kind, value, cause = answer
