@@ -24,6 +24,7 @@ from sfnsim.errors import (
 if TYPE_CHECKING:
     from sfnsim import mock
     from sfnsim.api import Execution, StateMachine
+    from sfnsim.server import serve
     from sfnsim.tasks.outcomes import PENDING, TaskResponse
 
 # Loaded on first use, so `sfnsim --help` does not pay for the engine.
@@ -33,6 +34,7 @@ _LAZY = {
     "TaskResponse": ("sfnsim.tasks.outcomes", "TaskResponse"),
     "PENDING": ("sfnsim.tasks.outcomes", "PENDING"),
     "mock": ("sfnsim.mock", None),
+    "serve": ("sfnsim.server", "serve"),
 }
 
 
@@ -49,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "mock",
+    "serve",
     "PENDING",
     "StateMachine",
     "Execution",

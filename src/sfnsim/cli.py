@@ -35,6 +35,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Graded exercises in the States Language, checked locally."),
     "walk": ("sfnsim.walk.command", "walk_command",
              "Narrate a run state by state: every data-flow stage, for learning."),
+    "serve": ("sfnsim.server.cli", "serve_command",
+              "Serve the Step Functions API for any SDK, on the virtual clock."),
 }
 
 

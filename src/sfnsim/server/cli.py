@@ -1,0 +1,110 @@
+"""``sfnsim serve``: run the endpoint until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sfnsim.cli import UsageProblem, load_handlers
+from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION
+from sfnsim.server.backend import MOCK_CONFIG_ENV
+
+
+@click.command("serve", short_help="Serve the Step Functions API for any SDK, on the virtual clock.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8083, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port; the line printed at start-up says which).")
+@click.option("--mock-config", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"A Step Functions Local MockConfigFile (default: ${MOCK_CONFIG_ENV}); an execution picks a "
+                   "test case with stateMachineArn#TestCaseName. Re-read when it changes.")
+@click.option("--handlers", "handler_specs", multiple=True, metavar="MODULE:ATTR",
+              help="A dict of Python handlers (state name, resource ARN or function name → callable).")
+@click.option("--template", "templates", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Create the state machines of this definition file or CloudFormation/SAM template at start-up.")
+@click.option("--region", default=DEFAULT_REGION, show_default=True, help="Region in the ARNs.")
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account id in the ARNs.")
+@click.option("--time-scale", type=float, default=None,
+              help="Run Waits and other timers at this many virtual seconds per wall second, instead of at once.")
+@click.option("--real-time", is_flag=True, help="Wall-clock waits: the same as --time-scale 1.")
+@click.option("--log-requests", is_flag=True, help="Log each HTTP request to stderr.")
+def serve_command(host: str, port: int, mock_config: Path | None, handler_specs: tuple[str, ...],
+                  templates: tuple[Path, ...], region: str, account: str, time_scale: float | None,
+                  real_time: bool, log_requests: bool) -> None:
+    """Serve the AWS Step Functions API (AWS JSON 1.0) so that boto3, the AWS CLI and the AWS SDKs
+    work with only their endpoint changed. Executions run on the virtual clock: a one-day Wait
+    returns at once, with AWS-true timestamps in the history.
+    """
+    if real_time:
+        if time_scale is not None and time_scale != 1:
+            raise UsageProblem("--real-time and --time-scale disagree: give one of them")
+        time_scale = 1.0
+    if time_scale is not None and not time_scale > 0:
+        raise UsageProblem(f"--time-scale must be a positive number, got {time_scale}")
+    if mock_config is not None and not mock_config.is_file():
+        raise UsageProblem(f"--mock-config: no such file: {mock_config}")
+    handlers = load_handlers(handler_specs)
+    machines = [machine for path in templates for machine in template_machines(path, account)]
+
+    from sfnsim.server import start
+
+    try:
+        endpoint = start(host=host, port=port, handlers=handlers, mock_config=mock_config, region=region,
+                         account=account, time_scale=time_scale, log_requests=log_requests)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        with endpoint.backend.lock:
+            for name, definition, role_arn, machine_type in machines:
+                record = endpoint.backend.add_machine(name, definition, role_arn, machine_type)
+                click.echo(f"created {record.arn}")
+        click.echo(f"sfnsim serve: listening on {endpoint.url}", nl=True)
+        click.get_text_stream("stdout").flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        endpoint.stop()
+    click.echo("sfnsim serve: stopped")
+
+
+def template_machines(path: Path, account: str = DEFAULT_ACCOUNT) -> list[tuple[str, str, str, str]]:
+    """(name, definition JSON, role ARN, type) for each state machine in a definition file or template.
+
+    A plain definition file gives one machine named after the file. A CloudFormation/SAM template
+    gives each of its state machine resources, named by StateMachineName (or the logical id).
+    """
+    from sfnsim.asl import load_definition
+    from sfnsim.asl.definition import STATE_MACHINE_RESOURCE_TYPES
+    from sfnsim.asl.loading import parse_text
+
+    data, _ = parse_text(path.read_text(encoding="utf-8-sig"), source=str(path))
+    resources = data.get("Resources") if isinstance(data, dict) and "States" not in data else None
+    if not isinstance(resources, dict):
+        loaded = load_definition(path)
+        return [(path.name.split(".", 1)[0], json.dumps(loaded.raw), _default_role(account), "STANDARD")]
+    found = []
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in STATE_MACHINE_RESOURCE_TYPES:
+            continue
+        properties: dict[str, Any] = resource.get("Properties") or {}
+        loaded = load_definition(path, state_machine=logical_id)
+        name = properties.get("StateMachineName") if isinstance(properties.get("StateMachineName"), str) else logical_id
+        role = properties.get("RoleArn") if isinstance(properties.get("RoleArn"), str) else _default_role(account)
+        found.append((name, json.dumps(loaded.raw), role, loaded.state_machine_type or "STANDARD"))
+    if not found:
+        raise UsageProblem(f"--template {path}: the template has no state machine resource")
+    return found
+
+
+def _default_role(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/StepFunctionsExecutionRole"
+
+
+__all__ = ["serve_command", "template_machines"]

@@ -1,0 +1,72 @@
+"""`sfnsim serve` as a process: start-up, machines from --template, clean stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+
+TEMPLATE = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Resources": {
+        "Orders": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineName": "orders", "RoleArn": "arn:aws:iam::123456789012:role/OrdersRole",
+            "Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "ok", "End": True}}}}},
+        "Quick": {"Type": "AWS::Serverless::StateMachine", "Properties": {
+            "Type": "EXPRESS",
+            "Definition": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}}}},
+    },
+}
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", "from sfnsim.cli import main; main()", "serve", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _url(process: subprocess.Popen[str], lines: list[str]) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "listening on" in line:
+            return line.rsplit(" ", 1)[-1].strip()
+    raise AssertionError(f"no start-up line; stderr: {process.stderr.read() if process.stderr else ''}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_creates_the_template_machines_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps(TEMPLATE))
+    started = time.monotonic()
+    process = _serve("--port", "0", "--template", str(template))
+    try:
+        lines: list[str] = []
+        url = _url(process, lines)
+        sfn = boto3.client("stepfunctions", endpoint_url=url, region_name="us-east-1",
+                           aws_access_key_id="t", aws_secret_access_key="t")
+        machines = {m["name"]: m["type"] for m in sfn.list_state_machines()["stateMachines"]}
+        assert machines == {"orders": "STANDARD", "Quick": "EXPRESS"}
+        described = sfn.describe_state_machine(
+            stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:orders")
+        assert described["roleArn"] == "arn:aws:iam::123456789012:role/OrdersRole"
+        assert any("created arn:aws:states:us-east-1:123456789012:stateMachine:orders" in line for line in lines)
+        assert time.monotonic() - started < 10  # interpreter start included; the server itself takes ms
+    finally:
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "sfnsim serve: stopped" in out
+
+
+def test_serve_refuses_a_missing_mock_config_with_a_message(tmp_path: Path) -> None:
+    process = _serve("--port", "0", "--mock-config", str(tmp_path / "nope.json"))
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert "--mock-config: no such file" in err
