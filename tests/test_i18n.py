@@ -173,3 +173,14 @@ def test_the_locale_speaks_when_nothing_else_does(tmp_path: Path, monkeypatch: p
     init_workspace(tmp_path / "ex")
     result = CliRunner().invoke(main, ["learn", "list", "--workspace", str(tmp_path / "ex")])
     assert result.output.splitlines()[-1] == "已完成 0/15 个练习。"
+
+
+def test_chinese_prose_wraps_to_terminal_columns() -> None:
+    from sfnsim.walk.narrate import display_width, wrap
+
+    text = "第 1 次尝试失败，错误为 `Warehouse.Busy`。重试器 0（`ErrorEquals` `[\"Warehouse.Busy\"]`）接手：这是该重试器的第 1 次重试。"
+    lines = wrap(text, 40, "  ", "  ")
+    assert all(display_width(line) <= 40 for line in lines) and len(lines) > 2
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert not any(line.strip().startswith(("，", "。", "）")) for line in lines)  # punctuation stays attached
+    assert wrap("plain English words", 10, "", "") == ["plain", "English", "words"]  # as textwrap does

@@ -55,7 +55,7 @@ def _item_lines(item: Item, width: int) -> list[str]:
         return _heading_lines(item, width)
     if isinstance(item, Text):
         first, rest = ("    • ", "      ") if item.bullet else ("  ", "  ")
-        return textwrap.wrap(plain(item), width - 2, initial_indent=first, subsequent_indent=rest) or [""]
+        return wrap(plain(item), width - 2, first, rest) or [""]
     if isinstance(item, Same):
         return [f"  {pad_to(item.label, LABEL_WIDTH)}= {plain(Text(item.reason))}"]
     return _value_lines(item, width)
@@ -64,6 +64,42 @@ def _item_lines(item: Item, width: int) -> list[str]:
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: wide (CJK) characters take two."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``textwrap.wrap`` for terminal columns: Chinese text has no spaces to break at and its
+    characters take two columns, so it may break before any wide character."""
+    if display_width(text) == len(text):
+        return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest)
+    lines: list[str] = []
+    line, room = first, width - display_width(first)
+    for word in _breakable(text):
+        if display_width(word) > room and line.strip():
+            lines.append(line.rstrip())
+            line, room = rest, width - display_width(rest)
+            word = word.lstrip()
+        line += word
+        room -= display_width(word)
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _breakable(text: str) -> list[str]:
+    """Pieces a line may break between: words with their leading space, and single wide characters
+    (a closing punctuation mark stays with the character before it)."""
+    pieces: list[str] = []
+    for char in text:
+        wide = unicodedata.east_asian_width(char) in "WF"
+        if pieces and (char in "，。；：、）」』！？" or not (wide or char == " " or _ends_wide(pieces[-1]))):
+            pieces[-1] += char
+        else:
+            pieces.append(char)
+    return pieces
+
+
+def _ends_wide(piece: str) -> bool:
+    return unicodedata.east_asian_width(piece[-1]) in "WF"
 
 
 def pad_to(text: str, columns: int) -> str:
