@@ -102,7 +102,6 @@ class AwsBackend:
     region: str = "us-east-1"
     _seed: dict[tuple[str, str], str] = field(default_factory=dict)
     _activations: int = 0
-    _mock: Any = None
 
     @classmethod
     def from_option(cls, aws: Any, region: str = "us-east-1") -> "AwsBackend | None":

@@ -23,6 +23,7 @@ import difflib
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -35,6 +36,7 @@ from sfnsim.tasks.aws_sdk_names import (
     operation_name,
     optimised_error_cause,
     optimised_error_name,
+    pascal_case,
     sdk_error_cause,
     sdk_error_name,
 )
@@ -99,9 +101,14 @@ def _sdk_call(backend: "AwsBackend", state_name: str, resource: Resource) -> "_S
 
 
 class _ServiceCall:
-    """Common to the handlers below: they read no clock (requests are signed with real time)."""
+    """Common to the handlers below: they read no clock (requests are signed with real time).
+
+    Subclasses name failures: ``service_failure`` for an error the service answered with,
+    ``client_side_failure`` for parameters the SDK refused to send, ``error_prefix`` for the rest.
+    """
 
     reads_clock = False
+    error_prefix = ""
 
     def __init__(self, backend: "AwsBackend", state_name: str, resource: Resource, service: str) -> None:
         self.backend = backend
@@ -110,81 +117,90 @@ class _ServiceCall:
         self.service = service
         self.client = backend.client(service)
         model = self.client.meta.service_model
-        self.service_id: str = model.service_id if isinstance(model.service_id, str) else str(model.service_id)
+        self.service_id: str = str(model.service_id)
         self.operation = _operation(model, resource, state_name)
         self.method: Callable[..., Any] = getattr(self.client, _python_name(self.operation.name))
 
-    def send(self, payload: Any, failure: Callable[[Any], StatesError]) -> dict[str, Any]:
+    def send(self, payload: Any) -> dict[str, Any]:
         if payload is None:
             payload = {}
         if not isinstance(payload, dict):
             raise StatesError("States.Runtime", f"The Parameters of {self.resource.arn} must be a JSON object, "
                               f"got: {compact_json(payload)}", runtime=True)
         request = _request(payload, self.operation.input_shape)
-        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 
         try:
             with real_clock():  # requests are signed, and moto stamps what it stores, with the real time
                 return self.method(**request)
         except ClientError as exc:
-            raise failure(exc) from None
+            raise self.service_failure(_ServiceError.of(exc)) from None
         except ParamValidationError as exc:
-            raise self._invalid(exc) from None
+            report = str(exc).split("\n", 1)[-1].strip()
+            if "Unknown parameter" in report:
+                raise HandlerError(f"Task state {self.state_name!r}: {self.resource.arn} does not take these "
+                                   f"parameters: {report}") from None
+            raise self.client_side_failure(_validation_message(report)) from None
         except NotImplementedError as exc:
             raise HandlerError(
                 f"Task state {self.state_name!r}: {self.backend.describe(self.service)} does not implement "
                 f"{self.service_id} {self.operation.name} ({exc}); give the state a handler: "
                 f"handlers={{{self.state_name!r}: ...}}"
             ) from None
+        except NoCredentialsError as exc:
+            raise HandlerError(f"Task state {self.state_name!r}: no AWS credentials for "
+                               f"{self.backend.describe(self.service)}: {exc}") from None
         except BotoCoreError as exc:
-            from botocore.exceptions import NoCredentialsError
-
-            if isinstance(exc, NoCredentialsError):
-                raise HandlerError(f"Task state {self.state_name!r}: no AWS credentials for "
-                                   f"{self.backend.describe(self.service)}: {exc}") from None
             # The SDK did not get an answer (endpoint unreachable, ...): AWS names it SdkClientException.
             raise StatesError(f"{self.error_prefix}.SdkClientException", f"Unable to execute HTTP request: {exc}") from None
 
-    @property
-    def error_prefix(self) -> str:
+    def service_failure(self, error: "_ServiceError") -> StatesError:
         raise NotImplementedError
-
-    def _invalid(self, exc: Exception) -> StatesError:
-        report = str(exc).split("\n", 1)[-1].strip()
-        if "Unknown parameter" in report:
-            raise HandlerError(f"Task state {self.state_name!r}: {self.resource.arn} does not take these parameters: "
-                               f"{report}")
-        return self.client_side_failure(_validation_message(report))
 
     def client_side_failure(self, message: str) -> StatesError:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class _ServiceError:
+    """What an AWS error response says, read from botocore's ClientError."""
+
+    modeled: str | None  # the service model's error shape, when the error is one it declares
+    code: str
+    message: str
+    status: int
+    request_id: str | None
+    extended_request_id: str | None
+
+    @classmethod
+    def of(cls, exc: Any) -> "_ServiceError":
+        error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
+        # botocore raises a class named after the service model's error shape, or plain ClientError.
+        modeled = None if type(exc).__name__ == "ClientError" else type(exc).__name__
+        code = error.get("Code") or "Unknown"
+        message = error.get("Message") or error.get("message") or code
+        return cls(modeled, code, message, meta.get("HTTPStatusCode", 400), meta.get("RequestId"), meta.get("HostId"))
+
+
 class _SdkCall(_ServiceCall):
     """``arn:aws:states:::aws-sdk:SERVICE:ACTION``."""
 
-    @property
-    def error_prefix(self) -> str:
-        from sfnsim.tasks.aws_sdk_names import pascal_case
-
-        return pascal_case(self.service_id)
+    def __init__(self, backend: "AwsBackend", state_name: str, resource: Resource, service: str) -> None:
+        super().__init__(backend, state_name, resource, service)
+        self.error_prefix = pascal_case(self.service_id)
 
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
-        response = self.send(payload, self._failure)
+        response = self.send(payload)
         result = json_value(_without_metadata(response), _instant, self.operation.output_shape)
         if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
             return TaskResponse(PENDING, submitted=result)
         return TaskResponse(result, raw=True)
 
-    def _failure(self, exc: Any) -> StatesError:
-        error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
-        modeled = None if type(exc).__name__ == "ClientError" else type(exc).__name__
-        message = error.get("Message") or error.get("message") or error.get("Code") or str(exc)
+    def service_failure(self, error: _ServiceError) -> StatesError:
         # S3's errors always carry an extended request id; the Java SDK prints a missing one as null.
-        extended = (meta.get("HostId") or "null") if self.service == "s3" else None
-        cause = sdk_error_cause(message, self.service_id, meta.get("HTTPStatusCode", 400), meta.get("RequestId"),
-                                extended)
-        return StatesError(sdk_error_name(self.service_id, modeled), cause)
+        extended = (error.extended_request_id or "null") if self.service == "s3" else None
+        cause = sdk_error_cause(error.message, self.service_id, error.status, error.request_id, extended)
+        return StatesError(sdk_error_name(self.service_id, error.modeled), cause)
 
     def client_side_failure(self, message: str) -> StatesError:
         return StatesError(sdk_error_name(self.service_id, None),
@@ -195,31 +211,27 @@ class _OptimisedCall(_ServiceCall):
     """``arn:aws:states:::dynamodb:putItem``, ``sqs:sendMessage``, ``sns:publish``, ``events:putEvents``, glue."""
 
     def __init__(self, backend: "AwsBackend", state_name: str, resource: Resource, optimised: OptimisedService) -> None:
-        self.optimised = optimised
         super().__init__(backend, state_name, resource, optimised.client)
-
-    @property
-    def error_prefix(self) -> str:
-        return self.optimised.prefix
+        self.optimised = optimised
+        self.error_prefix = optimised.prefix
 
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
-        response = self.send(payload, self._failure)
+        response = self.send(payload)
+        result = json_value(_without_metadata(response), _epoch_millis, self.operation.output_shape)
         if self.resource.resource_type == "events":
-            result = json_value(_without_metadata(response), _epoch_millis, self.operation.output_shape)
             if result.get("FailedEntryCount"):
                 raise StatesError("EventBridge.FailedEntry", compact_json(result))
         else:
-            result = {**json_value(_without_metadata(response), _epoch_millis, self.operation.output_shape),
-                      **sdk_v1_metadata(response)}
+            result.update(sdk_v1_metadata(response))
         if self.resource.pattern == WAIT_FOR_TASK_TOKEN:
             return TaskResponse(PENDING, submitted=result)
         if self.resource.pattern == SYNC:
-            return self._wait_for_job_run(result)
+            return self._wait_for_job_run((payload or {}).get("JobName"), result)
         return TaskResponse(result, raw=True)
 
-    def _wait_for_job_run(self, submitted: dict[str, Any]) -> TaskResponse:
+    def _wait_for_job_run(self, name: Any, submitted: dict[str, Any]) -> TaskResponse:
         """glue:startJobRun.sync: poll GetJobRun until the run ends; its JobRun is the task's result."""
-        name, run_id = self.request_job_name, submitted.get("JobRunId")
+        run_id = submitted.get("JobRunId")
         for _ in range(_GLUE_MAX_POLLS):
             with real_clock():
                 run = self.client.get_job_run(JobName=name, RunId=run_id)["JobRun"]
@@ -227,26 +239,13 @@ class _OptimisedCall(_ServiceCall):
                 job_run = json_value(run, _epoch_millis)
                 if job_run["JobRunState"] == "SUCCEEDED":
                     return TaskResponse(job_run, raw=True, submitted=submitted)
-                return TaskResponse(error="States.TaskFailed", cause=compact_json(job_run),
-                                    submitted=submitted)
+                return TaskResponse(error="States.TaskFailed", cause=compact_json(job_run), submitted=submitted)
         raise HandlerError(f"Task state {self.state_name!r}: Glue job run {run_id} of {name!r} did not finish after "
                            f"{_GLUE_MAX_POLLS} polls of {self.backend.describe('glue')}; give the state a handler")
 
-    request_job_name: Any = None
-
-    def send(self, payload: Any, failure: Callable[[Any], StatesError]) -> dict[str, Any]:
-        if isinstance(payload, dict):
-            self.request_job_name = payload.get("JobName")
-        return super().send(payload, failure)
-
-    def _failure(self, exc: Any) -> StatesError:
-        error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
-        modeled = None if type(exc).__name__ == "ClientError" else type(exc).__name__
-        code = error.get("Code") or "Unknown"
-        message = error.get("Message") or error.get("message") or code
-        cause = optimised_error_cause(message, self.optimised, meta.get("HTTPStatusCode", 400), code,
-                                      meta.get("RequestId"))
-        return StatesError(optimised_error_name(self.optimised, modeled), cause)
+    def service_failure(self, error: _ServiceError) -> StatesError:
+        cause = optimised_error_cause(error.message, self.optimised, error.status, error.code, error.request_id)
+        return StatesError(optimised_error_name(self.optimised, error.modeled), cause)
 
     def client_side_failure(self, message: str) -> StatesError:
         return StatesError(optimised_error_name(self.optimised, None),
@@ -262,7 +261,7 @@ class _LambdaInvoke(_OptimisedCall):
 
     def __call__(self, payload: Any, context: Any) -> TaskResponse:
         request = {**self.parameters, "Payload": compact_json(payload)}
-        response = self.send(request, self._failure)
+        response = self.send(request)
         body = response["Payload"].read().decode("utf-8") if response.get("Payload") is not None else ""
         value = json.loads(body) if body.strip() else None
         if response.get("FunctionError"):
