@@ -414,3 +414,28 @@ def test_a_boto3_session_is_used_as_given(aws):
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:listQueues", "End": True}}})
     ex = sm.run({}, aws={"sqs": session})
     assert [url.rsplit("/", 1)[-1] for url in ex.output["QueueUrls"]] == ["jobs"]
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_sfnsim_aws_option_gives_every_sfn_test_the_backend(pytester):
+    # In-process pytester runs drop the modules they import: load moto's S3 out here first.
+    with moto.mock_aws():
+        BACKEND.client("s3").list_buckets()
+    pytester.makepyfile(test_buckets="""
+        import boto3
+
+        def test_lists_the_bucket_the_test_made(sfn):
+            boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="made-here")
+            sm = sfn.load({"StartAt": "List", "States": {"List": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
+                "OutputPath": "$.Buckets[*].Name"}}})
+            assert sm.run({}).output == ["made-here"]
+    """)
+    # Without hypothesis's plugin, which an in-process run would import again (seconds).
+    quiet = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    pytester.runpytest("--sfnsim-aws=moto", *quiet).assert_outcomes(passed=1)
+    bad = pytester.runpytest("--sfnsim-aws=motto", *quiet)
+    bad.assert_outcomes(errors=1)
+    bad.stdout.fnmatch_lines(["*sfn.use_aws('motto'): aws: 'motto' is not an AWS backend*"])
