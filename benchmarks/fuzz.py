@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from sfnsim import StateMachine, TaskFailed  # noqa: E402
 from sfnsim.errors import SfnSimError  # noqa: E402
 
+PLACEHOLDER = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "RUNNING"}
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:fuzz"
 
@@ -216,9 +217,35 @@ def as_text(definition: dict[str, Any], form: int) -> str | None:
 
 
 
+def run_cli_case(definition: dict[str, Any], text: str, execution_input: Any, rng: random.Random) -> str:
+    """The same through the command line: exit 0/1/2 are promises kept, 3 is an internal error."""
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main as cli
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.asl.json"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            input_text = json.dumps(execution_input)
+        except (RecursionError, ValueError):
+            input_text = "[" * 5000 + "]" * 5000
+        command = rng.choice([["validate", str(path)], ["graph", str(path)],
+                              ["run", str(path), "--input", input_text, "--json"]])
+        result = CliRunner().invoke(cli, command)
+    if result.exit_code == 3 or (result.exception and not isinstance(result.exception, SystemExit)):
+        raise AssertionError(f"sfnsim {command[0]} exited {result.exit_code}: {result.output[-500:]}")
+    return f"cli:{command[0]}:{result.exit_code}"
+
+
 def run_case(seed_definition: dict[str, Any], seed_input: Any, rng: random.Random) -> str:
     """The outcome's kind: "invalid", a status, "named:<Error>", or "internal:<Error>"."""
     definition = mutate(seed_definition, rng)
+    if rng.random() < 0.05:  # one case in twenty goes through the command line
+        text = as_text(definition, 1) or json.dumps(PLACEHOLDER)
+        return run_cli_case(definition, text, hostile_input(rng) if rng.random() < 0.5 else seed_input, rng)
     text = as_text(definition, rng.randrange(3))
     try:
         machine = StateMachine.from_dict(definition) if text is None else StateMachine.from_json(text)
@@ -276,15 +303,18 @@ def main(argv: list[str] | None = None) -> int:
             signal.setitimer(signal.ITIMER_REAL, 0)
         elapsed = time.perf_counter() - begun
         slowest = max(slowest, (elapsed, number))
-        counts[kind.split(":")[0] if kind.startswith("named:") else kind] += 1
-        if kind.startswith("named:"):
+        counts[kind.split(":")[0] if kind.startswith(("named:", "cli:")) else kind] += 1
+        if kind.startswith(("named:", "cli:")):
             counts[kind] += 1
 
     total = time.perf_counter() - started
     print(f"{args.cases} cases from {len(pool)} seeds (seed {args.seed}) in {total:.1f} s; "
           f"slowest case {slowest[1]}: {slowest[0]:.2f} s")
-    for kind in ("invalid", *sorted(STATUSES), "named", "internal", "hang"):
+    for kind in ("invalid", *sorted(STATUSES), "named", "cli", "internal", "hang"):
         print(f"  {kind:<10} {counts.get(kind, 0)}")
+    exits = sorted((k, v) for k, v in counts.items() if k.startswith("cli:"))
+    if exits:
+        print("  command line (command:exit code): " + ", ".join(f"{k[4:]} {v}" for k, v in exits))
     named = sorted((k, v) for k, v in counts.items() if k.startswith("named:"))
     if named:
         print("  named sfnsim errors: " + ", ".join(f"{k[6:]} {v}" for k, v in named))

@@ -85,15 +85,15 @@ def test_a_result_1000_levels_deep_is_refused_with_its_place() -> None:
     problems = problems_of({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": nested(1000), "End": True}}})
     assert len(problems) == 1
     assert problems[0].startswith("/States/A/Result/0/0/")
-    assert "not JSON: nested more than 500 levels deep (sfnsim's limit) (at depth 500)" in problems[0]
+    assert "not JSON: nested more than 250 levels deep (sfnsim's limit) (at depth 250)" in problems[0]
 
 
-def test_values_500_levels_deep_still_run() -> None:
-    machine = StateMachine.from_dict({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": nested(400),
+def test_values_240_levels_deep_still_run() -> None:
+    machine = StateMachine.from_dict({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": nested(240),
                                                                          "ResultPath": "$.r", "End": True}}})
     execution = machine.run({"input": nested(99)})
     assert execution.status == "SUCCEEDED"
-    assert execution.output["r"] == nested(400)
+    assert execution.output["r"] == nested(240)
 
 
 @pytest.mark.parametrize("command", ["validate", "run", "graph"])
@@ -103,7 +103,7 @@ def test_a_definition_10000_levels_deep_is_a_user_error(tmp_path: Path, command:
                           + "[" * 10_000 + "]" * 10_000 + "}}}")
     result = cli(command, str(definition))
     assert result.exit_code in (1, 2), result.output
-    assert "nested more than 500 levels deep" in result.output
+    assert "nested more than 250 levels deep" in result.output
 
 
 def test_an_input_10000_levels_deep_is_an_input_error(tmp_path: Path) -> None:
@@ -111,8 +111,8 @@ def test_an_input_10000_levels_deep_is_an_input_error(tmp_path: Path) -> None:
     definition.write_text(json.dumps(PASS))
     result = cli("run", str(definition), "--input", "[" * 10_000 + "]" * 10_000)
     assert result.exit_code == 2, result.output
-    assert "nested more than 500 levels deep" in result.output
-    with pytest.raises(InputError, match="nested more than 500 levels deep"):
+    assert "nested more than 250 levels deep" in result.output
+    with pytest.raises(InputError, match="nested more than 250 levels deep"):
         StateMachine.from_dict(PASS).run(nested(10_000))
 
 
@@ -211,3 +211,22 @@ def test_data_a_loop_nests_past_what_sfnsim_follows_is_a_named_error() -> None:
         "End": {"Type": "Succeed"}}})
     with pytest.raises(SimulationLimitError, match="state 'Wrap': its data is nested more deeply than sfnsim"):
         wraps.run({})
+
+
+def test_replay_and_conformance_report_deep_files_as_user_errors(tmp_path: Path) -> None:
+    deep_text = "[" * 10_000 + "]" * 10_000
+    definition = tmp_path / "pass.asl.json"
+    definition.write_text(json.dumps(PASS))
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps({"events": [{
+        "id": 1, "previousEventId": 0, "type": "ExecutionStarted", "timestamp": "2024-01-01T00:00:00Z",
+        "executionStartedEventDetails": {"input": deep_text}}]}))
+    replayed = cli("replay", str(history), "--definition", str(definition))
+    assert replayed.exit_code == 2, replayed.output
+    assert "nested more than 250 levels deep" in replayed.output
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "deep", "definition": ' + json.dumps(PASS) + ', "input": ' + deep_text
+                     + ', "expected": {"status": "SUCCEEDED"}}\n')
+    measured = cli("conformance", str(cases))
+    assert measured.exit_code == 2, measured.output
+    assert "nested more than 250 levels deep" in measured.output

@@ -16,6 +16,7 @@ from sfnsim.errors import (
     HandlerError,
     InputError,
     SfnSimError,
+    SimulationLimitError,
     StatesError,
     TaskFailed,
     UnsupportedFeatureError,
@@ -63,5 +64,6 @@ __all__ = [
     "HandlerError",
     "InputError",
     "UnsupportedFeatureError",
+    "SimulationLimitError",
 ]
 __version__ = "0.1.0"

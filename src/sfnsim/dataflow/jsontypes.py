@@ -35,8 +35,9 @@ def described_type(value: Any) -> str:
 
 
 # How deeply a JSON value may nest. AWS documents no bound; sfnsim's own code walks values
-# recursively, so it refuses deeper values with a named error instead of overflowing the stack.
-MAX_NESTING_DEPTH = 500
+# recursively (some walks take two stack frames a level, and Python allows about 1,000), so it
+# refuses deeper values with a named error instead of overflowing the stack.
+MAX_NESTING_DEPTH = 250
 # Python refuses to turn integers past about 4,300 digits into text (sys.get_int_max_str_digits),
 # so no JSON text sfnsim writes can hold them. Measured in bits: str() would refuse to count digits.
 MAX_INTEGER_BITS = 14_284  # 4,300 decimal digits

@@ -80,7 +80,8 @@ class S3Store:
         return any(name == bucket for name, _ in self.objects)
 
     def get(self, bucket: Any, key: Any) -> str:
-        body = self.objects.get((bucket, key))
+        # A bucket or key that is not text (an object, a list) names no object: nothing to look up.
+        body = self.objects.get((bucket, key)) if isinstance(bucket, str) and isinstance(key, str) else None
         if body is not None:
             return body
         if not self.bucket_exists(bucket):
