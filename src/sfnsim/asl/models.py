@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 from pydantic_core import PydanticCustomError
 
+from sfnsim.dataflow.choice import OPERATOR_OPERANDS
 from sfnsim.dataflow.jsontypes import is_number
 
 QUERY_LANGUAGES = ("JSONPath", "JSONata")
@@ -186,23 +187,8 @@ class Catcher(AslModel):
 # --------------------------------------------------------------------------------------------
 # Choice rules: the comparison operators are a table, and the model is built from it.
 
-# operator -> kind of value it compares against. Each has a ...Path form that takes a path instead.
-COMPARISONS: dict[str, str] = {
-    **{f"String{op}": "string" for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")},
-    **{f"Numeric{op}": "number" for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")},
-    **{
-        f"Timestamp{op}": "timestamp"
-        for op in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
-    },
-    "BooleanEquals": "boolean",
-}
-TYPE_TESTS = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
-OPERATORS: dict[str, str] = {
-    **COMPARISONS,
-    **{f"{name}Path": "path" for name in COMPARISONS},
-    "StringMatches": "string",
-    **{name: "boolean" for name in TYPE_TESTS},
-}
+# The operator table is dataflow's (the compiler's): operator -> the type of its operand.
+OPERATORS = OPERATOR_OPERANDS
 _OPERATOR_VALUE = {
     "string": Opt[str],
     "timestamp": Opt[str],

@@ -41,7 +41,7 @@ from sfnsim.dataflow.scope import Scope
 from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.errors import StatesError, runtime_error
 
-__all__ = ["ChoiceRule", "ChoiceRuleError", "compile_choice_rule"]
+__all__ = ["OPERATOR_OPERANDS", "ChoiceRule", "ChoiceRuleError", "compile_choice_rule"]
 
 
 class ChoiceRuleError(ValueError):
@@ -76,14 +76,16 @@ class _Kind:
     description: str
     accepts: Callable[[Any], bool]
     key: Callable[[Any], Any]
+    operand: str  # the operand's type as a definition writes it: "string", "number", "boolean", "timestamp"
 
 
-_STRING = _Kind("a string", lambda v: isinstance(v, str), _java_string_order)
-_TEXT = _Kind("a string", _STRING.accepts, lambda v: v)  # a string matched as is (StringMatches)
-_NUMBER = _Kind("a number", is_number, _as_binary64)
-_BOOLEAN = _Kind("a boolean", lambda v: isinstance(v, bool), lambda v: v)
+_STRING = _Kind("a string", lambda v: isinstance(v, str), _java_string_order, "string")
+_TEXT = _Kind("a string", _STRING.accepts, lambda v: v, "string")  # a string matched as is (StringMatches)
+_NUMBER = _Kind("a number", is_number, _as_binary64, "number")
+_BOOLEAN = _Kind("a boolean", lambda v: isinstance(v, bool), lambda v: v, "boolean")
 _TIMESTAMP_KIND = _Kind(
-    "a timestamp (RFC 3339, e.g. 2016-08-18T17:33:00Z)", lambda v: parse_timestamp(v) is not None, parse_timestamp
+    "a timestamp (RFC 3339, e.g. 2016-08-18T17:33:00Z)", lambda v: parse_timestamp(v) is not None, parse_timestamp,
+    "timestamp",
 )
 
 
@@ -105,7 +107,7 @@ def _compile_wildcard(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-_PATTERN = _Kind("a string pattern", lambda v: isinstance(v, str), _compile_wildcard)
+_PATTERN = _Kind("a string pattern", lambda v: isinstance(v, str), _compile_wildcard, "string")
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,15 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
 }
 
 _ALL_OPERATORS = frozenset({*_OPERATORS, *_PATH_OPERATORS, *_TYPE_TESTS, "IsPresent"})
+
+# The one table of operators as a definition writes them: each operator -> its operand's type
+# ("path" for the *Path forms). The definition models and the validator are built from it.
+OPERATOR_OPERANDS: dict[str, str] = {
+    **{name: op.right.operand for name, op in _OPERATORS.items() if op.has_path_form},
+    **{name: "path" for name in _PATH_OPERATORS},
+    **{name: op.right.operand for name, op in _OPERATORS.items() if not op.has_path_form},
+    **{name: "boolean" for name in ("IsNull", "IsPresent", *_TYPE_TESTS)},  # AWS's order: IsNull, IsPresent, ...
+}
 _COMBINATORS = ("And", "Or", "Not")
 _TOP_LEVEL_ONLY = ("Next", "Assign", "Output")  # fields of a Choices entry, not of the rule itself
 

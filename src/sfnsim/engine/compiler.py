@@ -22,6 +22,7 @@ from sfnsim.engine.states.task_state import TaskState
 from sfnsim.engine.states.wait_state import WaitState
 from sfnsim.errors import DefinitionError, Problem
 
+ExecutorFactory = Callable[[str, dict[str, Any], "Compiler"], StateExecutor]
 
 
 def _map_executor(name: str, spec: dict[str, Any], compiler: "Compiler") -> StateExecutor:
@@ -29,16 +30,14 @@ def _map_executor(name: str, spec: dict[str, Any], compiler: "Compiler") -> Stat
     return executor(name, spec, compiler)
 
 
-EXECUTORS: dict[str, Callable[[str, dict[str, Any], "Compiler"], StateExecutor]] = {
-    "Pass": PassState,
-    "Task": TaskState,
-    "Choice": ChoiceState,
-    "Wait": WaitState,
-    "Succeed": SucceedState,
-    "Fail": FailState,
-    "Parallel": ParallelState,
-    "Map": _map_executor,
+# Each executor says which state type it runs (its ``state_type``); the language's list of state
+# types is ``sfnsim.asl.models.STATE_MODELS``, and a test checks that every one has an executor.
+# (Imported lazily elsewhere: the models need pydantic, which running a compiled machine does not.)
+EXECUTORS: dict[str, ExecutorFactory] = {
+    executor.state_type: executor
+    for executor in (PassState, TaskState, ChoiceState, WaitState, SucceedState, FailState, ParallelState)
 }
+EXECUTORS[InlineMapState.state_type] = _map_executor
 
 
 @dataclass
