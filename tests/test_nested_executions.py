@@ -195,3 +195,27 @@ def test_distributed_map_children_are_inspectable() -> None:
     assert [c.kind for c in execution.children] == ["map"] * 3
     assert [c.output["Payload"] for c in execution.children] == [10, 20, 30]
     assert execution.children[0].history[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_the_command_line_shows_the_children_in_run_and_walk(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main
+
+    path = tmp_path / "template.yaml"
+    path.write_text(ORCHESTRATOR_TEMPLATE)
+    handlers = tmp_path / "loaders.py"
+    handlers.write_text("HANDLERS = {'load-partition': lambda event: {'rows': len(event['partition'])}}\n")
+    common = [str(path), "--machine", "Orchestrator", "--input", '{"partitions": ["a"]}',
+              "--handlers", f"{handlers}:HANDLERS"]
+    shown = CliRunner().invoke(main, ["run", *common])
+    assert shown.exit_code == 0, shown.output
+    assert "child execution partition-job:" in shown.output and "from RunJob: SUCCEEDED" in shown.output
+    told = CliRunner().invoke(main, ["walk", *common])
+    assert told.exit_code == 0, told.output
+    assert "Child execution started by RunJob:" in told.output
+    assert "Walkthrough of partition-job (execution " in told.output
+    as_json = json.loads(CliRunner().invoke(main, ["run", *common, "--json"]).output)
+    (child,) = as_json["children"]
+    assert (child["kind"], child["startedBy"], child["output"]) == ("startExecution", "RunJob", {"rows": 1})
+    assert [e["type"] for e in child["history"]["events"]][-1] == "ExecutionSucceeded"

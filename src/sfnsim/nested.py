@@ -101,6 +101,13 @@ class ChildExecutionView(ExecutionAssertions):
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
 
     @property
+    def inspection(self) -> list[Any]:
+        """Per-visit data-flow stages, when the parent ran with ``inspect=True`` (startExecution children)."""
+        if self._record.inspector is None:
+            raise ValueError("this child execution was not inspected: run its parent with inspect=True")
+        return self._record.inspector.visits
+
+    @property
     def children(self) -> list["ChildExecutionView"]:
         return [ChildExecutionView(child) for child in self._record.children]
 

@@ -65,6 +65,7 @@ class ChildExecution:
     stop_date: datetime | None = None
     started_by: str | None = None  # AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID, when its input had it
     children: list["ChildExecution"] = field(default_factory=list)
+    inspector: Any = None  # its data-flow stages, when the parent runs with inspect=True
 
     def finish(self, run: Run, *, output: Any = None, error: StatesError | None = None) -> None:
         """Record how it ended (``ExecutionSucceeded``/``ExecutionFailed``) at the current virtual time."""
@@ -96,8 +97,13 @@ def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine
                             child_input, history, clock.now())
     if isinstance(child_input, dict) and isinstance(child_input.get(STARTED_BY), str):
         record.started_by = child_input[STARTED_BY]
+    # A Distributed Map child's states belong to the parent's definition, and are inspected with
+    # the parent's; another machine's states are inspected on their own (a walkthrough of their own).
+    inspector = parent.inspector
+    if inspector is not None and kind != "map":
+        inspector = record.inspector = type(inspector)()
     child_run = Run(clock, scheduler or parent.scheduler, history, parent.rng, info, parent.tasks, parent.s3_objects,
-                    last_event_id=1, pending_tokens=parent.pending_tokens, inspector=parent.inspector,
+                    last_event_id=1, pending_tokens=parent.pending_tokens, inspector=inspector,
                     machines=parent.machines, children=record.children)
     parent.children.append(record)
     return child_run, record

@@ -60,7 +60,20 @@ def render_run(console: Console, execution: Any, *, title: str) -> None:
                                 f" after {format_seconds(total)} of virtual time"))
     console.print(Text(f"{title} · started {started}", style="dim"))
     console.print(Text("\n").join(path_lines(tree)), soft_wrap=True)  # one print: fast for long paths
+    render_children(console, getattr(execution, "children", []))
     render_result(console, execution)
+
+
+def render_children(console: Console, children: list[Any], depth: int = 1) -> None:
+    """The child executions (startExecution, Distributed Map) with their own paths, indented."""
+    indent = "  " * depth
+    for child in children:
+        machine = child.state_machine_arn.rsplit(":", 1)[-1]
+        console.print(Text.assemble(f"{indent}child execution {machine}:{child.name} from {child.parent_state}: ",
+                                    (child.status, STATUS_STYLES.get(child.status, "bold"))), soft_wrap=True)
+        lines = path_lines(step_tree(child.history))
+        console.print(Text("\n").join(Text(indent + "  ") + line for line in lines), soft_wrap=True)
+        render_children(console, child.children, depth + 1)
 
 
 # One line of the path: (at, state, type, took, what happened, style of what happened).

@@ -30,6 +30,10 @@ def narrate_chunks(walkthrough: Walkthrough, *, state: str | None = None, width:
     for block in walkthrough.blocks(state):
         chunks.append(_render(tell(block), len(block.step.trail) // 2, width))
     chunks.append("\n" + _render(tell_ending(walkthrough), 0, width))
+    for child in walkthrough.children if state is None else ():
+        # A child execution (states:startExecution) has a history, and a walkthrough, of its own.
+        chunks.append("\n" + _("Child execution started by {state}:").format(state=child.started_by) + "\n\n")
+        chunks.extend(narrate_chunks(child, width=width))
     return chunks
 
 

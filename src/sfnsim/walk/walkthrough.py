@@ -160,6 +160,10 @@ class Walkthrough:
     ended_offset: float | None
     steps: list[Step]  # the top-level visits; nested visits hang below them
     inspected: bool = True  # False when built from the history alone (input and output only)
+    # The executions states:startExecution Tasks started, each with its walkthrough (Distributed Map
+    # children are narrated inside their Map); ``started_by`` names the Task.
+    children: list["Walkthrough"] = field(default_factory=list)
+    started_by: str | None = None
 
     @property
     def comment(self) -> str | None:
@@ -244,7 +248,15 @@ def build_walkthrough(execution: "Execution") -> Walkthrough:
         input=_execution_input(history), output=execution.output, error=execution.error,
         cause=execution.cause, started_at=started, ended_offset=timeline.end_offset(execution.status),
         steps=top, inspected=inspected,
+        children=[_child_walkthrough(child) for child in getattr(execution, "children", []) if child.kind != "map"],
     )
+
+
+def _child_walkthrough(child: Any) -> Walkthrough:
+    walkthrough = build_walkthrough(child)
+    walkthrough.machine_name = f"{walkthrough.machine_name} (execution {child.name})"
+    walkthrough.started_by = child.parent_state
+    return walkthrough
 
 
 def visits_from_history(history: list[dict[str, Any]], definition: dict[str, Any]) -> list[StateInspection]:
