@@ -311,7 +311,7 @@ def test_help_lists_every_command_without_importing_them() -> None:
     assert result.exit_code == 0
     commands = result.stdout.split("Commands:")[1].splitlines()
     listed = {line.split()[0] for line in commands if line.startswith("  ") and not line.startswith("   ")}
-    assert listed == {"run", "validate", "graph", "replay", "conformance", "walk", "learn", "serve"}
+    assert listed == {"run", "validate", "graph", "replay", "conformance", "walk", "learn", "serve", "coverage"}
     assert invoke("conformance", "--help").exit_code == 0
 
 

@@ -17,11 +17,26 @@ from sfnsim.engine.execution import (
     ExecutionRunner,
 )
 from sfnsim.history.assertions import ExecutionAssertions
-from sfnsim.history.events import to_aws_events
+from sfnsim.history.events import HistoryRecorder, to_aws_events
 from sfnsim.history.trace import StateView
 from sfnsim.nested import ChildExecutionView, machine_catalog, with_map_children
 from sfnsim.errors import SfnSimError
 from sfnsim.tasks.dispatch import Handler, HandlerFallback, TaskDispatcher
+
+# Told of every machine created and every execution started (``machine_loaded(machine)``,
+# ``execution_started(execution)``): how the pytest plugin measures workflow coverage without
+# the tests doing anything. Empty unless something registered, so it costs nothing otherwise.
+_observers: list[Any] = []
+
+
+def add_observer(observer: Any) -> None:
+    """Tell ``observer`` of every StateMachine created and every execution started from now on."""
+    _observers.append(observer)
+
+
+def remove_observer(observer: Any) -> None:
+    if observer in _observers:
+        _observers.remove(observer)
 
 
 class StateMachine:
@@ -38,6 +53,8 @@ class StateMachine:
         # The template this machine came from: its sibling machines can be started as children.
         self._template: Any = None
         self._express_checked = False
+        for observer in _observers:
+            observer.machine_loaded(self)
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
@@ -141,8 +158,11 @@ class StateMachine:
             dispatcher.aws.seed_s3(options.s3_objects)
         runner = ExecutionRunner(self._compiled, self.name, {} if input is None else input, dispatcher, options)
         runner.run.machines = machine_catalog(self, state_machines, region=region, account=account)
+        execution = Execution(self, runner)
+        for observer in _observers:
+            observer.execution_started(execution)
         runner.start(until=run_for)
-        return Execution(self, runner)
+        return execution
 
     def run(self, input: Any = None, *, handlers: Mapping[str, Handler] | None = None, seed: int = 0,
             start_time: datetime | None = None, name: str | None = None,
@@ -276,6 +296,12 @@ class Execution(ExecutionAssertions):
             if value is not None:
                 response[key] = value
         return response
+
+    @property
+    def recording(self) -> HistoryRecorder:
+        """The history with what sfnsim notes beside it: ``matched_choice_rules`` (which Choice rule
+        matched, which AWS's events do not say)."""
+        return self._runner.history
 
     def to_aws_history(self) -> dict[str, Any]:
         """Exactly what ``aws stepfunctions get-execution-history`` prints: ``{"events": [...]}``."""

@@ -31,6 +31,8 @@ EXIT_INTERNAL = 3
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "conformance": ("sfnsim.conformance.cli", "conformance_command",
                     "Measure fidelity on an AWS-recorded corpus of executions."),
+    "coverage": ("sfnsim.coverage.command", "coverage_command",
+                 "Which states and branches saved histories exercised (workflow coverage)."),
     "learn": ("sfnsim.learn.command", "learn_command",
               "Graded exercises in the States Language, checked locally."),
     "walk": ("sfnsim.walk.command", "walk_command",

@@ -97,6 +97,11 @@ class ChildExecutionView(ExecutionAssertions):
         return self._record.history.events
 
     @property
+    def recording(self) -> Any:
+        """Its history's recorder, with what sfnsim notes beside the events (as ``Execution.recording``)."""
+        return self._record.history
+
+    @property
     def path(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
 

@@ -16,6 +16,9 @@
   ``pytest --sfnsim-aws=SPEC`` does that for every test using the fixture (e.g. against LocalStack).
 
 Nothing is kept between tests: each test gets its own fixture, machines and executions.
+
+``--sfn-cov`` measures workflow coverage (which states, Choice rules, Catchers and Retriers the
+suite exercised); see ``sfnsim.coverage.plugin`` and docs/testing.md.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pytest
 
 import sfnsim
 from sfnsim.api import StateMachine
+from sfnsim.coverage import plugin as coverage_plugin
 from sfnsim.errors import SfnSimError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(sfnsim.__file__)) + os.sep
@@ -123,6 +127,14 @@ class SfnFixture:
         return f"<sfn fixture for {self.test_path.name}>"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    coverage_plugin.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    coverage_plugin.unconfigure(config)
+
+
 @pytest.fixture
 def sfn(request: pytest.FixtureRequest) -> Iterator[SfnFixture]:
     """Load and run state machines in a test: ``sfn.load("etl.asl.json").run({...}).assert_succeeded()``."""
@@ -141,6 +153,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sfnsim-aws", metavar="SPEC", default=None,
         help="Send Tasks no handler answers to an AWS API in every test using the sfn fixture: "
              "moto, endpoint=URL or profile=NAME (as sfn.use_aws).")
+    coverage_plugin.add_options(parser)
 
 
 @pytest.hookimpl(hookwrapper=True)

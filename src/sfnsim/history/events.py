@@ -72,15 +72,21 @@ class HistoryRecorder:
     event that would take the last free id raises :class:`HistoryLimitExceeded` instead, which
     unwinds the execution; whatever the unwinding would record is dropped, and the closing
     ``Execution*`` event takes id 25,000, linked to event 24,999.
+
+    Beside the events (never inside them, so the history stays exactly AWS's) it keeps what AWS's
+    history cannot tell, for coverage reports: which Choice rule matched.
     """
 
-    __slots__ = ("events", "_now", "limit", "full")
+    __slots__ = ("events", "_now", "limit", "full", "matched_choice_rules")
 
     def __init__(self, now: Callable[[], datetime], limit: int = MAX_HISTORY_EVENTS) -> None:
         self.events: list[dict[str, Any]] = []
         self._now = now
         self.limit = limit
         self.full = False
+        # ChoiceStateEntered id -> index in Choices of the rule that matched (None: Default). AWS
+        # records only the next state, and two rules may share a Next.
+        self.matched_choice_rules: dict[int, int | None] = {}
 
     def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
         """Record an event linked to event ``previous``; a payload field in ``details`` gets its

@@ -79,6 +79,11 @@ class Visit:
         if self.inspection is not None:
             self.inspection.notes.append({"kind": kind, **details})
 
+    def note_choice(self, rule: int | None, **details: Any) -> None:
+        """The Choice rule that matched (None: Default), kept beside the history for coverage."""
+        self.branch.recorder.matched_choice_rules[self.entered_id] = rule
+        self.note("choice", rule=rule, **details)
+
     def context(self) -> dict[str, Any]:
         return context_object(
             self.run.info, self.state.name, self.entered_time,

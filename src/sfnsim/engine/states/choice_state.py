@@ -23,10 +23,10 @@ class ChoiceState(StateExecutor):
         data = self.io.after_input_path(visit)
         for position, rule in enumerate(self.rules):
             if rule.matches(visit, data):
-                visit.note("choice", rule=position, **rule.noted(), next=rule.next)
+                visit.note_choice(position, **rule.noted(), next=rule.next)
                 return rule.leave(self, visit, data)
         if self.default is not None:
-            visit.note("choice", rule=None, next=self.default)
+            visit.note_choice(None, next=self.default)
             return self.io.passthrough(visit, self.default)
         raise StatesError("States.NoChoiceMatched", None)
 
