@@ -327,8 +327,11 @@ def test_tags_on_state_machines_and_activities(sfn: Any) -> None:
 def test_start_sync_execution_runs_an_express_machine_to_its_end(sfn: Any) -> None:
     arn = create(sfn, "quick", {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}},
                  type="EXPRESS")
-    result = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    result = sfn.start_sync_execution(stateMachineArn=arn, name="now", input="{}")
     assert (result["status"], json.loads(result["output"])) == ("SUCCEEDED", 1)
+    # Express executions have AWS's express: ARNs; billing rounds up to 100 ms in 64 MB units.
+    assert result["executionArn"].startswith("arn:aws:states:us-east-1:123456789012:express:quick:now:")
+    assert result["billingDetails"] == {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
     standard = create(sfn, "standard", ONE_DAY_WAIT)
     with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):
         sfn.start_sync_execution(stateMachineArn=standard)
@@ -366,3 +369,15 @@ def test_validate_state_machine_definition_answers_in_aws_diagnostic_shape(sfn: 
     assert "/States/A/Next" in {d["location"] for d in bad["diagnostics"]}
     broken = sfn.validate_state_machine_definition(definition='{"StartAt": ')
     assert [d["code"] for d in broken["diagnostics"]] == ["INVALID_JSON_DESCRIPTION"]
+
+
+def test_a_machine_created_here_runs_as_a_child_of_start_execution_sync(sfn: Any) -> None:
+    child = create(sfn, "child", {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"c": 1}, "End": True}}})
+    parent = create(sfn, "parent", {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child, "Input": {}}, "ResultSelector": {"out.$": "$.Output"},
+        "End": True}}})
+    execution_arn = sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    described = sfn.describe_execution(executionArn=execution_arn)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"out": {"c": 1}}

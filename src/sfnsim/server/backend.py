@@ -127,7 +127,7 @@ class Backend:
         return _look_up(self.executions, arn, ("execution", "express"), "ExecutionDoesNotExist", "Execution")
 
     def start_execution(self, machine: MachineRecord, name: str, input_value: Any, input_text: str,
-                        test_case: str | None, *, to_the_end: bool = False) -> ExecutionRecord:
+                        test_case: str | None, *, sync: bool = False) -> ExecutionRecord:
         arn = self.arn("execution", machine.name, name)
         existing = self.executions.get(arn)
         if existing is not None:
@@ -140,7 +140,10 @@ class Backend:
                 input_value, handlers=self.handlers, handler_fallback=self._fallback, name=name,
                 start_time=started, mock_config=self._mock_config(test_case), test_case=test_case,
                 role_arn=machine.role_arn, region=self.region, account=self.account, setup_errors="fail",
-                run_for=0 if self.time_scale is not None else None,
+                run_for=0 if self.time_scale is not None and not sync else None,
+                machine_type=machine.type, sync=sync,
+                # states:startExecution of a machine created here runs it in-process, as a child.
+                state_machines={record.arn: record.machine for record in self.machines.values()},
             )
         except InputError as bad:
             raise ServiceError("InvalidExecutionInput", str(bad)) from None
@@ -149,7 +152,7 @@ class Backend:
         record = ExecutionRecord(execution.execution_arn, name, machine, machine.definition, input_text,
                                  execution, started)
         self.executions[record.arn] = record
-        if to_the_end:
+        if sync:  # StartSyncExecution answers once the execution ends
             execution.finish()
         self._settled(record)
         return record

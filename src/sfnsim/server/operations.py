@@ -184,7 +184,7 @@ def _start(backend: Backend, params: Params, *, sync: bool) -> tuple[ExecutionRe
         value = json.loads(input_text)
     except json.JSONDecodeError as exc:
         raise ServiceError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'") from None
-    record = backend.start_execution(machine, name, value, input_text, test_case, to_the_end=sync)
+    record = backend.start_execution(machine, name, value, input_text, test_case, sync=sync)
     return record, test_case
 
 
@@ -197,8 +197,13 @@ def start_execution(backend: Backend, params: Params) -> dict[str, Any]:
 @operation
 def start_sync_execution(backend: Backend, params: Params) -> dict[str, Any]:
     record, _ = _start(backend, params, sync=True)
-    return _describe_execution(record) | {"billingDetails": {
-        "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}}
+    response = record.execution.sync_response()
+    for key in ("startDate", "stopDate"):
+        response[key] = epoch(response[key])
+    response["input"] = record.input_text
+    if "output" in response:
+        response["output"] = compact_json(response["output"])
+    return response
 
 
 @operation
