@@ -84,3 +84,9 @@ def test_a_handler_fallback_is_asked_last_with_the_state_and_resource() -> None:
     # A handler given for the state wins over the fallback.
     assert machine.start({}, handlers={"Approve": lambda p: 1}, handler_fallback=fallback).output == 1
     assert len(asked) == 1
+
+
+def test_variables_given_at_the_start_are_in_scope() -> None:
+    machine = StateMachine.from_dict({"StartAt": "P", "States": {"P": {
+        "Type": "Pass", "Parameters": {"seen.$": "$limit"}, "End": True}}})
+    assert machine.start({}, variables={"limit": 5}).output == {"seen": 5}

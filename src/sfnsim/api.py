@@ -123,7 +123,8 @@ class StateMachine:
               run_for: float | None = None, aws: Any = None,
               state_machines: Mapping[str, "StateMachine"] | None = None, machine_type: str | None = None,
               sync: bool = False, setup_errors: str = "raise",
-              handler_fallback: HandlerFallback | None = None) -> "Execution":
+              handler_fallback: HandlerFallback | None = None,
+              variables: Mapping[str, Any] | None = None) -> "Execution":
         """Start an execution and run it as far as it can go (to the end, or to a pending callback).
 
         ``run_for`` stops earlier, once that many virtual seconds have passed (0: only what happens
@@ -144,13 +145,15 @@ class StateMachine:
         when a task turns out to have no handler or mock mid-run, instead of raising; a server
         that runs executions for remote clients wants that. ``handler_fallback(state_name,
         resource_arn)`` is asked last (after ``handlers`` and the MockConfigFile) for a handler.
+        ``variables`` are workflow variables already in scope when the first state is entered.
         """
         if setup_errors not in ("raise", "fail"):
             raise ValueError(f"setup_errors must be 'raise' or 'fail', got {setup_errors!r}")
         kind = self._machine_type(machine_type, sync)
         options = ExecutionOptions(seed=seed, start_time=start_time, name=name, s3_objects=s3_objects or {},
                                    inspect=inspect, role_arn=role_arn, region=region, account=account,
-                                   machine_type=kind, synchronous=sync, setup_errors=setup_errors)
+                                   machine_type=kind, synchronous=sync, setup_errors=setup_errors,
+                                   variables=variables)
         dispatcher = TaskDispatcher.create(handlers, mock_config=mock_config, test_case=test_case,
                                            machine_name=self.name, aws=self.default_aws if aws is None else aws,
                                            region=region, fallback=handler_fallback)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+from collections import ChainMap
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,7 @@ class ExecutionOptions:
     # "fail": a setup problem met mid-run (a task with no handler, a mock without an entry for this
     # invocation) fails the execution, named sfnsim.<ErrorClass>, instead of raising to the caller.
     setup_errors: str = "raise"
+    variables: Mapping[str, Any] | None = None  # workflow variables in scope at the start (TestState)
 
 
 class ExecutionRunner:
@@ -93,6 +95,7 @@ class ExecutionRunner:
 
             self.run.inspector = Inspector()
         self.setup_errors = options.setup_errors
+        self.initial_variables = dict(options.variables or {})
         self.status = RUNNING
         self.output: Any = None
         self.error: str | None = None
@@ -104,6 +107,8 @@ class ExecutionRunner:
         })
         self.run.last_event_id = 1
         branch = Branch(self.history, prev=0)
+        if self.initial_variables:
+            branch.variables = ChainMap(self.initial_variables)
         self.scheduler.start(self.machine.flow.run(self.run, branch, self.input))
         self.advance(quiesce=True, until=until)
 
