@@ -381,3 +381,70 @@ def test_a_machine_created_here_runs_as_a_child_of_start_execution_sync(sfn: Any
     described = sfn.describe_execution(executionArn=execution_arn)
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"]) == {"out": {"c": 1}}
+
+
+# -- TestState --------------------------------------------------------------------------------------
+CHARGE_STATE = {
+    "Type": "Task", "Resource": LAMBDA, "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+    "ResultSelector": {"charged.$": "$.Payload.charged"}, "ResultPath": "$.charge",
+    "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Refund"}],
+    "Next": "Ship"}
+
+
+def test_test_state_with_a_mocked_result_reports_every_data_flow_stage(sfn: Any) -> None:
+    answer = sfn.test_state(definition=json.dumps(CHARGE_STATE), input='{"order": 1}', inspectionLevel="DEBUG",
+                            mock={"result": json.dumps({"StatusCode": 200, "Payload": {"charged": 5}})})
+    assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "Ship")
+    assert json.loads(answer["output"]) == {"order": 1, "charge": {"charged": 5}}
+    data = {k: json.loads(v) for k, v in answer["inspectionData"].items()}
+    assert data == {
+        "input": {"order": 1}, "afterInputPath": {"order": 1},
+        "afterParameters": {"FunctionName": "charge", "Payload": {"order": 1}},
+        "result": {"StatusCode": 200, "Payload": {"charged": 5}},
+        "afterResultSelector": {"charged": 5}, "afterResultPath": {"order": 1, "charge": {"charged": 5}},
+    }
+    info = sfn.test_state(definition=json.dumps(CHARGE_STATE), input="{}",
+                          mock={"result": json.dumps({"Payload": {"charged": 1}})})
+    assert "inspectionData" not in info  # INFO, the default, leaves it out
+
+
+def test_test_state_reports_a_retriable_error_with_its_backoff_and_a_caught_one(sfn: Any) -> None:
+    throttled = {"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "slow down"}}
+    first = sfn.test_state(definition=json.dumps(CHARGE_STATE), input="{}", mock=throttled, inspectionLevel="DEBUG")
+    assert (first["status"], first["error"], first["cause"]) == ("RETRIABLE", "Lambda.TooManyRequestsException",
+                                                                 "slow down")
+    assert first["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}
+    second = sfn.test_state(definition=json.dumps(CHARGE_STATE), input="{}", mock=throttled, inspectionLevel="DEBUG",
+                            stateConfiguration={"retrierRetryCount": 2})
+    assert second["inspectionData"]["errorDetails"]["retryBackoffIntervalSeconds"] == 8  # 2 × 2²
+    spent = sfn.test_state(definition=json.dumps(CHARGE_STATE), input="{}", mock=throttled, inspectionLevel="DEBUG",
+                           stateConfiguration={"retrierRetryCount": 3})
+    assert (spent["status"], spent["nextState"]) == ("CAUGHT_ERROR", "Refund")
+    assert spent["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    assert json.loads(spent["output"]) == {"Error": "Lambda.TooManyRequestsException", "Cause": "slow down"}
+
+
+def test_test_state_picks_a_state_of_a_full_definition_by_state_name(sfn: Any) -> None:
+    definition = {"StartAt": "Route", "States": {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"}],
+                  "Default": "Small"},
+        "Big": {"Type": "Pass", "End": True},
+        "Small": {"Type": "Fail", "Error": "TooSmall", "Cause": "n is at most 10"}}}
+    routed = sfn.test_state(definition=json.dumps(definition), stateName="Route", input='{"n": 11}')
+    assert (routed["status"], routed["nextState"], json.loads(routed["output"])) == ("SUCCEEDED", "Big", {"n": 11})
+    failed = sfn.test_state(definition=json.dumps(definition), stateName="Small", input="{}")
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "TooSmall", "n is at most 10")
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.test_state(definition=json.dumps(definition), stateName="Nope", input="{}")
+
+
+def test_test_state_mocks_a_parallel_state_as_its_result(sfn: Any) -> None:
+    parallel = {"Type": "Parallel", "ResultPath": "$.results", "End": True, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA, "Parameters": {"FunctionName": "a"},
+                                          "End": True}}}]}
+    answer = sfn.test_state(definition=json.dumps(parallel), input='{"id": 3}', mock={"result": '["done"]'})
+    assert answer["status"] == "SUCCEEDED" and "nextState" not in answer
+    assert json.loads(answer["output"]) == {"id": 3, "results": ["done"]}
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 5}), input="{}")

@@ -137,7 +137,7 @@ class Backend:
         started = datetime.now(timezone.utc)
         try:
             execution = machine.machine.start(
-                input_value, handlers=self.handlers, handler_fallback=self._fallback, name=name,
+                input_value, handlers=self.handlers, handler_fallback=self.fallback, name=name,
                 start_time=started, mock_config=self._mock_config(test_case), test_case=test_case,
                 role_arn=machine.role_arn, region=self.region, account=self.account, setup_errors="fail",
                 run_for=0 if self.time_scale is not None and not sync else None,
@@ -157,7 +157,7 @@ class Backend:
         self._settled(record)
         return record
 
-    def _fallback(self, state_name: str, resource: str) -> Callable[..., Any] | None:
+    def fallback(self, state_name: str, resource: str) -> Callable[..., Any] | None:
         """Tasks nothing else answers: activities wait for a worker, callbacks for SendTask*."""
         activity = self.activities.get(resource)
         if activity is not None:

@@ -25,6 +25,7 @@ from sfnsim.server.backend import (
     compile_definition,
 )
 from sfnsim.server.protocol import Params, ServiceError, epoch, validation_error
+from sfnsim.server.single_state import run_test_state
 
 Operation = Callable[[Backend, Params], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
@@ -404,6 +405,10 @@ def untag_resource(backend: Backend, params: Params) -> dict[str, Any]:
 def list_tags_for_resource(backend: Backend, params: Params) -> dict[str, Any]:
     tags = _tagged(backend, params.required("resourceArn"))
     return {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+
+
+# -- TestState ------------------------------------------------------------------------------------
+OPERATIONS["TestState"] = run_test_state
 
 
 # -- paging ---------------------------------------------------------------------------------------
