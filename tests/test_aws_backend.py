@@ -439,3 +439,24 @@ def test_sfnsim_aws_option_gives_every_sfn_test_the_backend(pytester):
     bad = pytester.runpytest("--sfnsim-aws=motto", *quiet)
     bad.assert_outcomes(errors=1)
     bad.stdout.fnmatch_lines(["*sfn.use_aws('motto'): aws: 'motto' is not an AWS backend*"])
+
+
+def test_an_execution_of_its_own_runs_moto_only_while_it_advances():
+    from moto.core.models import MockAWS
+
+    sm = StateMachine.from_dict({"StartAt": "CreateQueue", "States": {
+        "CreateQueue": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:createQueue",
+                        "Parameters": {"QueueName": "approvals"}, "Next": "Ask"},
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl.$": "$.QueueUrl", "MessageBody.$": "$$.Task.Token"},
+                "ResultPath": "$.approval", "Next": "Read"},
+        "Read": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                 "Parameters": {"Bucket": "seeded", "Key": "note.txt"}, "OutputPath": "$.Body", "End": True}}})
+    assert MockAWS._nested_count == 0
+    ex = sm.start({}, aws="moto", s3_objects={("seeded", "note.txt"): "approved by the test"})
+    assert ex.status == "RUNNING"
+    assert MockAWS._nested_count == 0  # not patched while the test has control
+    ex.send_task_success(ex.pending_tokens[0], {"ok": True})
+    # Resumed: the bucket it was given at the start is still there.
+    assert ex.status == "SUCCEEDED" and ex.output == "approved by the test"
+    assert MockAWS._nested_count == 0
