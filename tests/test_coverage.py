@@ -327,3 +327,18 @@ def test_machines_of_one_template_are_apart_and_a_started_child_counts_for_its_o
     # sibling machine (named by its StateMachineName) as a child execution: its one state counts there.
     assert figures == {("template.yaml", "Intake"): (1, 2, 3, 1, 2), ("template.yaml", "archive-orders"): (1, 1, 1, 0, 0)}
     assert report["percent"] == 66.67  # (2 + 1 + 1) / (3 + 2 + 1)
+
+
+def test_the_cli_reads_one_machine_of_a_template(tmp_path: Path):
+    (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
+    intake = StateMachine.from_file(tmp_path / "template.yaml", machine="Intake")
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "dropped.json").write_text(json.dumps(intake.run({"ok": False}).to_aws_history()),
+                                                encoding="utf-8")
+    result = CliRunner().invoke(main, ["coverage", str(tmp_path / "template.yaml"), "--machine", "Intake",
+                                       "--histories", str(tmp_path / "h"), "--json"])
+    assert result.exit_code == 0, result.output
+    (machine,) = json.loads(result.output)["machines"]
+    # Check → Drop by Default: Check and Drop of 3 states, Default of 2 branches.
+    assert machine["name"] == "Intake"
+    assert (machine["states"]["missing"], machine["branches"]["missing"]) == (["Archive"], ["Check → Archive (Choices[0])"])

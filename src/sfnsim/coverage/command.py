@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sfnsim.cli import EXIT_FAILED, UsageProblem, echo_json, load_definition_file
+from sfnsim.cli import EXIT_FAILED, UsageProblem, echo_json, load_definition_file, template_options
 from sfnsim.coverage.data import CoverageData
 from sfnsim.coverage.report import render_cobertura, render_markdown, render_term
 
@@ -30,6 +30,7 @@ from sfnsim.coverage.report import render_cobertura, render_markdown, render_ter
 @click.option("--xml", "xml_out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write Cobertura XML, for CI coverage widgets.")
 @click.option("--fail-under", type=float, metavar="PCT", help="Exit 1 when the total coverage is below PCT percent.")
+@template_options
 def coverage_command(definition: Path, history_paths: tuple[Path, ...], as_json: bool, html_out: Path | None,
                      markdown_out: Path | None, xml_out: Path | None, fail_under: float | None) -> None:
     """Measure which states and branches of the state machine in DEFINITION the histories exercised.
@@ -37,6 +38,7 @@ def coverage_command(definition: Path, history_paths: tuple[Path, ...], as_json:
     States count when entered; branches are every Choice rule and Default, every Catcher (when it
     caught) and every Retrier (when it retried). Where a history cannot tell which of two Choice
     rules with the same Next matched, the visit is listed as undetermined, not credited.
+    DEFINITION may be a template: --machine picks one of its state machines.
     """
     from sfnsim.history.aws_files import read_history
 
