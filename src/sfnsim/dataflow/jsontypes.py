@@ -73,8 +73,46 @@ def json_value_problem(value: Any, max_depth: int = MAX_NESTING_DEPTH) -> JsonPr
     """What makes ``value`` something no JSON document (and so no AWS payload) can hold, or None.
 
     ``str()`` of the answer says where, as a JSONPath (``$.rows[2].when: a datetime is not a JSON
-    value; ...``). The walk is iterative, so a value nested far too deeply is reported, not a RecursionError.
+    value; ...``). The walks are iterative, so a value nested far too deeply is reported, not a
+    RecursionError. Handler results are checked on every call: a quick level-by-level pass answers
+    for good values, and only a bad one is walked again to say where.
     """
+    if _plainly_json(value, max_depth):
+        return None
+    return _locate_problem(value, max_depth)
+
+
+def _plainly_json(value: Any, max_depth: int) -> bool:
+    level = [value]
+    for _ in range(max_depth + 1):
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is str:
+                if not item.isascii():
+                    return False  # may hold a lone surrogate: the careful walk decides
+            elif kind is dict:
+                for key in item:
+                    if type(key) is not str or not key.isascii():
+                        return False
+                below.extend(item.values())
+            elif kind is list:
+                below.extend(item)
+            elif kind is int:
+                if item.bit_length() > MAX_INTEGER_BITS:
+                    return False
+            elif kind is float:
+                if item != item or item in _INFINITIES:
+                    return False
+            elif item is not None and kind is not bool:
+                return False
+        if not below:
+            return True
+        level = below
+    return False  # deeper than max_depth
+
+
+def _locate_problem(value: Any, max_depth: int) -> JsonProblem | None:
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
     while stack:
         item, depth, path = stack.pop()
