@@ -110,6 +110,10 @@ def test_distributed_map_children_have_budgets_of_their_own() -> None:
     assert execution.status == "SUCCEEDED"  # the Map failed (children failed), and was caught
     assert len(execution.history) < 50
     assert execution.output["error"]["Error"] == "States.ExceedToleratedFailureThreshold"
+    assert execution.children, "the Distributed Map's child executions are visible"
+    for child in execution.children:
+        assert (child.status, child.error, child.cause) == ("FAILED", "States.Runtime", CAUSE)
+        assert_history_quota_shape(child.history)
 
 
 def test_a_distributed_map_child_is_not_charged_to_the_parent() -> None:
