@@ -112,9 +112,10 @@ class ReaderConfig:
     def __init__(self, config: dict[str, Any], where: str) -> None:
         self.input_type: str = config.get("InputType", "JSON")
         self.items_pointer: str | None = config.get("ItemsPointer")
-        self.header_location: str = config.get("CSVHeaderLocation", "FIRST_ROW")
-        self.headers: list[str] = list(config.get("CSVHeaders", ()))
-        delimiter = config.get("CSVDelimiter", "COMMA")
+        # A field given as null reads as absent (the validator lets null through for optional fields).
+        self.header_location: str = config.get("CSVHeaderLocation") or "FIRST_ROW"
+        self.headers: list[str] = list(config.get("CSVHeaders") or ())
+        delimiter = config.get("CSVDelimiter") or "COMMA"
         if delimiter not in _CSV_DELIMITERS:
             raise UnsupportedFeatureError(f"{where}: CSVDelimiter {delimiter!r} is not one of {sorted(_CSV_DELIMITERS)}")
         self.delimiter = _CSV_DELIMITERS[delimiter]
