@@ -230,3 +230,16 @@ def test_replay_and_conformance_report_deep_files_as_user_errors(tmp_path: Path)
     measured = cli("conformance", str(cases))
     assert measured.exit_code == 2, measured.output
     assert "nested more than 250 levels deep" in measured.output
+
+
+def test_a_csv_reader_field_given_as_null_reads_as_absent() -> None:
+    # Found by benchmarks/fuzz.py: "CSVHeaders": null crashed compiling the Map.
+    machine = StateMachine.from_dict({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                       "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVHeaders": None},
+                       "Parameters": {"Bucket": "b", "Key": "rows.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    execution = machine.run({}, s3_objects={("b", "rows.csv"): "id\n1\n"})
+    assert (execution.status, execution.output) == ("SUCCEEDED", [{"id": "1"}])
