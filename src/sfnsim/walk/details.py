@@ -8,14 +8,22 @@ from the same data (the Choice's input after InputPath) with the same JSONPath r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sfnsim.dataflow.jsonpath import PathNotFound, PathSyntaxError, compile_path
 from sfnsim.dataflow.scope import Scope
 from sfnsim.errors import StatesError
 
-if TYPE_CHECKING:
-    from sfnsim.walk.walkthrough import Step
+
+class _StepFacts(Protocol):
+    """What the details read of a walkthrough ``Step`` (``sfnsim.walk.walkthrough``), which builds them."""
+
+    spec: dict[str, Any]
+    visit: Any  # the StateInspection of the visit
+    variables_before: dict[str, Any]
+
+    @property
+    def jsonata(self) -> bool: ...
 
 _RULE_FIELDS = ("Variable", "Next", "Comment", "Assign", "Output")
 _COMBINATORS = ("And", "Or", "Not")
@@ -81,7 +89,7 @@ class RetryStep:
 
 
 # -- Choice ------------------------------------------------------------------------------------------
-def choice_checks(step: "Step", note: dict[str, Any] | None) -> list[RuleCheck]:
+def choice_checks(step: _StepFacts, note: dict[str, Any] | None) -> list[RuleCheck]:
     """Every rule tried, in order, up to the one that matched (or all, then the Default)."""
     rules = [r for r in step.spec.get("Choices") or () if isinstance(r, dict)]
     matched = note.get("rule") if note else None
@@ -166,7 +174,7 @@ def _num(value: Any) -> str:
 
 
 # -- Map ---------------------------------------------------------------------------------------------
-def map_items(step: "Step") -> Any:
+def map_items(step: _StepFacts) -> Any:
     """``afterItemsPath``: the array the iterations ran over, where it can be read again."""
     if step.jsonata:
         return step.visit.input if "Items" not in step.spec else MISSING

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator
+from typing import Any, Callable, ClassVar, Generator, Protocol
 
 from sfnsim.dataflow.context import context_object
 from sfnsim.dataflow.jsontypes import MAX_NESTING_DEPTH
@@ -21,22 +20,22 @@ from sfnsim.engine.clock import iso_millis
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import Sleep
+from sfnsim.engine.states.io import StateIO, make_io
+from sfnsim.engine.states.outcome import Outcome
 from sfnsim.errors import SimulationLimitError, StatesError
-
-if TYPE_CHECKING:
-    from sfnsim.engine.compiler import Compiler
-    from sfnsim.engine.states.io import StateIO
 
 
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 _FIELD_IN_CAUSE = re.compile(r"specified for the field '([^']+)'")
 
 
-@dataclass(slots=True)
-class Outcome:
-    output: Any
-    next: str | None
-    assigned: dict[str, Any] | None = None
+class StateCompiler(Protocol):
+    """What an executor needs from the compiler (``engine.compiler.Compiler``): the machine's query
+    language, and compiling the flows nested in it (Parallel branches, a Map's ItemProcessor)."""
+
+    query_language: str
+
+    def compile_branch(self, spec: dict[str, Any], pointer: str = "") -> Any: ...
 
 
 class Visit:
@@ -122,9 +121,7 @@ class StateExecutor:
     synchronous: ClassVar[bool] = False  # body() returns an Outcome instead of being a generator
     has_retry_count: ClassVar[bool] = False
 
-    def __init__(self, name: str, spec: dict[str, Any], compiler: "Compiler") -> None:
-        from sfnsim.engine.states.io import make_io
-
+    def __init__(self, name: str, spec: dict[str, Any], compiler: StateCompiler) -> None:
         self.name = name
         self.spec = spec
         self.next: str | None = spec.get("Next")

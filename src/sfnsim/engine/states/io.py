@@ -16,10 +16,10 @@ from sfnsim.dataflow.pipeline import (
     compile_result_path,
 )
 from sfnsim.engine.recovery import Catcher
+from sfnsim.engine.states.outcome import Outcome
 
 if TYPE_CHECKING:
-    from sfnsim.engine.compiler import Compiler
-    from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+    from sfnsim.engine.states.base import StateCompiler, StateExecutor, Visit
 
 
 class StateIO(Protocol):
@@ -56,8 +56,6 @@ class JsonPathStateIO:
         return effective
 
     def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
-        from sfnsim.engine.states.base import Outcome
-
         visit.stage("result", result)
         selector = self.pipeline.result_selector
         selected = result if selector is None else selector(visit.scope(result))
@@ -70,8 +68,6 @@ class JsonPathStateIO:
 
     def passthrough(self, visit: "Visit", next_state: str | None) -> "Outcome":
         """Choice, Wait, Succeed: InputPath then OutputPath, no result."""
-        from sfnsim.engine.states.base import Outcome
-
         selected = self.after_input_path(visit)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
         output = self._output_path(visit, selected)
@@ -84,15 +80,13 @@ class JsonPathStateIO:
         return output
 
     def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
-        from sfnsim.engine.states.base import Outcome
-
         assign = self.catch_assign[id(catcher.spec)]
         assigned = assign(visit.scope(error_output)) if assign is not None else None
         output = self.catch_paths[id(catcher.spec)](visit.input, error_output)
         return Outcome(output, catcher.next, assigned)
 
 
-def make_io(state: "StateExecutor", spec: dict[str, Any], compiler: "Compiler") -> StateIO:
+def make_io(state: "StateExecutor", spec: dict[str, Any], compiler: "StateCompiler") -> StateIO:
     if state.query_language == "JSONata":
         from sfnsim.engine.states.jsonata_io import JsonataStateIO
 

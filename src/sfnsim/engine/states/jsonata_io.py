@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sfnsim.dataflow.jsonata import JsonataTemplate, compile_template
 from sfnsim.dataflow.timestamps import parse_timestamp
 from sfnsim.engine.recovery import Catcher
+from sfnsim.engine.states.outcome import Outcome
 from sfnsim.errors import StatesError
 
 if TYPE_CHECKING:
-    from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+    from sfnsim.engine.states.base import StateExecutor, Visit
     from sfnsim.engine.states.wait_state import WaitState
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
@@ -67,8 +68,6 @@ class JsonataStateIO:
         return arguments
 
     def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
-        from sfnsim.engine.states.base import Outcome
-
         has_result = self.state_type in ("Task", "Map", "Parallel")
         if has_result:
             visit.stage("result", result)
@@ -84,8 +83,6 @@ class JsonataStateIO:
         return self.output(visit, visit.input, next_state)
 
     def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
-        from sfnsim.engine.states.base import Outcome
-
         key = id(catcher.spec)
         assign, output_template = self.catch_assign[key], self.catch_output[key]
         assigned = evaluate_template(visit, assign, error_output=error_output) if assign else None
