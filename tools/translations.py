@@ -5,7 +5,7 @@
     python tools/translations.py check     # exit 1 if a .mo is stale or a message is untranslated
 
 Messages are the English strings passed to ``_()``, ``ngettext()`` and ``N_()`` in
-``src/sfnsim`` and the titles, goals and hints of the exercises in ``src/sfnsim/learn/exercises``.
+``src/sfnsim`` and the titles, goals, hints and case names of the exercises in ``src/sfnsim/learn/exercises``.
 The test suite runs ``check``'s two tests, so a stale catalogue fails CI.
 """
 
@@ -42,7 +42,7 @@ def collect() -> Catalog:
     for folder in sorted(p for p in EXERCISES.iterdir() if p.is_dir()):
         meta = json.loads((folder / "exercise.json").read_text(encoding="utf-8"))
         relative = (folder / "exercise.json").relative_to(REPO).as_posix()
-        for text in (meta["title"], meta["goal"], *meta["hints"]):
+        for text in (meta["title"], meta["goal"], *meta["hints"], *(case["name"] for case in meta["cases"])):
             catalog.add(text, locations=[(relative, 0)])
     return catalog
 

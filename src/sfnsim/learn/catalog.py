@@ -5,7 +5,7 @@ hints and the cases the learner's definition is checked against), ``start.asl.js
 incomplete or wrong definition a learner starts from) and ``solution.asl.json`` (a reference
 solution; the test suite checks that it passes and that the start fails).
 
-The English text of titles, goals and hints is the gettext message id: ``title()``, ``goal()`` and
+The English text of titles, goals, hints and case names is the gettext message id: ``title()``, ``goal()`` and
 ``hints()`` give it in the current language.
 """
 

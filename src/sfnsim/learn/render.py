@@ -42,7 +42,7 @@ def _next_steps(exercise: Exercise, file_label: str | None) -> str:
 
 
 def _case_lines(failure: CaseResult) -> list[str]:
-    lines = ["  " + _("Case {name!r}, input {input}:").format(name=failure.case.name, input=_short(failure.case.input))]
+    lines = ["  " + _("Case {name!r}, input {input}:").format(name=_(failure.case.name), input=_short(failure.case.input))]
     lines += ["    • " + describe_unmet(unmet) for unmet in failure.unmet]
     if failure.difference is not None:
         lines += ["", *_difference_lines(failure.difference)]
