@@ -153,3 +153,25 @@ def test_a_recorded_data_limit_catch_replays_as_recorded():
     ])
     assert result.local.status == "SUCCEEDED" and result.execution.output == error_output
     assert not result.outcome_changed and result.reproduced, result.divergence and result.divergence.describe()
+
+
+def test_a_recording_made_before_redrive_count_replays_as_a_known_difference():
+    # Recorded on AWS on 24-10-2023, before $$.Execution.RedriveCount existed: its TaskScheduled
+    # parameters carry a context object without it.
+    import json as _json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from corpus import conformance_case
+    from test_replay import replay_case
+
+    case = conformance_case("test_lambda_service_invoke_with_retry_extended_input::get_execution_history")
+    scheduled = next(e for e in case["events"] if e["type"] == "TaskScheduled")
+    assert "RedriveCount" not in _json.dumps(scheduled["taskScheduledEventDetails"]["parameters"])
+    result = replay_case(case)
+    assert result.reproduced, result.divergence and result.divergence.describe()
+    assert result.known_differences == [
+        "recorded before AWS added $$.Execution.RedriveCount (redrive, November 2023): "
+        "replayed with a context object without it"]
+    assert result.to_json()["knownDifferences"] == result.known_differences

@@ -12,7 +12,7 @@ stays in the history layer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sfnsim.api import Execution, StateMachine
@@ -138,6 +138,8 @@ class ReplayResult:
     unanswered: list[str]
     unused: list[RecordedAttempt]
     outcome_changed: bool
+    # Differences between the recording and today's AWS that the replay allowed for, in words.
+    known_differences: list[str] = field(default_factory=list)
 
     @property
     def reproduced(self) -> bool:
@@ -154,6 +156,7 @@ class ReplayResult:
                 {"state": r.state, "event": r.attempt.scheduled.get("id")} for r in self.unused
             ],
             "events": {"recorded": len(self.recording.events), "local": len(self.execution.history)},
+            "knownDifferences": list(self.known_differences),
         }
 
 
@@ -173,7 +176,10 @@ def replay(recording: Recording, *, definition: DefinitionSource | None = None,
     tree = recording.tree
     answers = RecordedAnswers(tree)
     dispatcher = ReplayDispatcher(answers, handlers)
-    execution = _run(machine, recording, source, dispatcher, seed)
+    known = []
+    if predates_redrive_count(recording.events):
+        known.append(PREDATES_REDRIVE_COUNT)
+    execution = _run(machine, recording, source, dispatcher, seed, context_redrive_count=not known)
     generated = _generated_strings(recording, execution, dispatcher)
     recorded, local = Outcome.of(tree), Outcome.of(step_tree(execution.history))
     return ReplayResult(
@@ -185,7 +191,31 @@ def replay(recording: Recording, *, definition: DefinitionSource | None = None,
         unanswered=dispatcher.unanswered,
         unused=answers.unused(),
         outcome_changed=not recorded.same_as(local, Sameness(frozenset(generated), matches).equal),
+        known_differences=known,
     )
+
+
+PREDATES_REDRIVE_COUNT = ("recorded before AWS added $$.Execution.RedriveCount (redrive, November 2023): "
+                          "replayed with a context object without it")
+_EXECUTION_CONTEXT_KEYS = frozenset({"Id", "Input", "Name", "RoleArn", "StartTime"})
+
+
+def predates_redrive_count(events: list[dict[str, Any]]) -> bool:
+    """Whether the history shows a context object's ``Execution`` without ``RedriveCount``.
+
+    Old exports (and old recordings of ``$$``) have one; replaying them with today's context
+    object would report every such payload as a divergence.
+    """
+    pending: list[Any] = [details for event in events for key, details in event.items() if key.endswith("EventDetails")]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if _EXECUTION_CONTEXT_KEYS <= value.keys() and "RedriveCount" not in value:
+                return True
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _generated_strings(recording: Recording, execution: Any, dispatcher: ReplayDispatcher) -> set[str]:
@@ -207,7 +237,8 @@ def _name_from(source: DefinitionSource) -> str:
     return "StateMachine"
 
 
-def _run(machine: Any, recording: Recording, source: DefinitionSource, dispatcher: ReplayDispatcher, seed: int) -> Any:
+def _run(machine: Any, recording: Recording, source: DefinitionSource, dispatcher: ReplayDispatcher, seed: int,
+         *, context_redrive_count: bool = True) -> Any:
     started = recording.started
     arn = recording.execution_arn
     options = ExecutionOptions(
@@ -215,6 +246,7 @@ def _run(machine: Any, recording: Recording, source: DefinitionSource, dispatche
         start_time=started.get("timestamp"),
         name=arn.rsplit(":", 1)[-1] if arn else None,
         role_arn=details_of(started).get("roleArn"),
+        context_redrive_count=context_redrive_count,
         **_region_account(recording.execution_arn, source.state_machine_arn),
     )
     runner = ExecutionRunner(machine._compiled, machine.name, recording.input, dispatcher, options)

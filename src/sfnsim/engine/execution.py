@@ -52,6 +52,8 @@ class ExecutionOptions:
     # invocation) fails the execution, named sfnsim.<ErrorClass>, instead of raising to the caller.
     setup_errors: str = "raise"
     variables: Mapping[str, Any] | None = None  # workflow variables in scope at the start (TestState)
+    # False replays a recording made before AWS added $$.Execution.RedriveCount (redrive, Nov 2023).
+    context_redrive_count: bool = True
 
 
 class ExecutionRunner:
@@ -86,7 +88,7 @@ class ExecutionRunner:
             role_arn=role_arn,
             state_machine_arn=f"{prefix}:stateMachine:{machine_name}",
             state_machine_name=machine_name,
-            redrive_count=None if self.synchronous else 0,
+            redrive_count=None if self.synchronous or not options.context_redrive_count else 0,
         )
         self.run = Run(self.clock, self.scheduler, self.history, rng, self.info,
                        dispatcher, _checked_s3_objects(options.s3_objects))

@@ -246,6 +246,8 @@ def render_replay(console: Console, result: ReplayResult) -> None:
                                     (local.describe(), STATUS_STYLES.get(local.status, ""))), soft_wrap=True)
     elif not result.reproduced:
         console.print(Text.assemble(("Outcome unchanged: ", "bold"), local.describe()), soft_wrap=True)
+    for message in getattr(result, "known_differences", ()):
+        console.print(Text.assemble(("Known difference: ", "bold"), message), soft_wrap=True)
     for message in result.unanswered:
         console.print(Text.assemble(("Unanswered task: ", "bold yellow"), message), soft_wrap=True)
     if result.unused:
