@@ -100,7 +100,7 @@ class AwsBackend:
 
     targets: dict[str, Target]
     region: str = "us-east-1"
-    _seed: dict[tuple[str, str], str] = field(default_factory=dict)
+    _seed: dict[tuple[str, str], str | bytes] = field(default_factory=dict)
     _activations: int = 0
 
     @classmethod
@@ -147,7 +147,7 @@ class AwsBackend:
         return service_call(self, state_name, resource, parameters)
 
     # -- running ----------------------------------------------------------------------------------
-    def seed_s3(self, objects: Mapping[tuple[str, str], str]) -> None:
+    def seed_s3(self, objects: Mapping[tuple[str, str], str | bytes]) -> None:
         """Objects to put in S3 before the execution starts (``run(s3_objects=...)``): moto only."""
         if not objects:
             return
@@ -189,7 +189,7 @@ class AwsBackend:
         for bucket in sorted(buckets - existing):
             s3.create_bucket(**_bucket_location(bucket, self.region))
         for (bucket, key), body in self._seed.items():
-            s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+            s3.put_object(Bucket=bucket, Key=key, Body=body if isinstance(body, (bytes, bytearray)) else body.encode())
 
     def s3_store(self) -> "BackendS3Store | None":
         """S3 for ItemReader/ResultWriter when S3 goes to this backend."""

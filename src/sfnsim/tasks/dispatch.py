@@ -164,6 +164,9 @@ class TaskDispatcher:
                          "sm.run(input, mock_config='MockConfigFile.json', test_case='HappyPath').")
         if self.aws is None and resource.kind == "service" and not resource.is_lambda:
             lines.append("or send it to an AWS API: sm.run(input, aws='moto') (or aws='endpoint=http://localhost:4566').")
+        elif self.aws is not None and resource.kind == "service":
+            lines.append(f"(the aws= backend serves {', '.join(sorted(self.aws.targets))}, not this resource; "
+                         f"Lambda only when the mapping names 'lambda')")
         return "\n".join(lines)
 
     def call(self, handler: Handler, payload: Any, context: TaskContext, resource: Resource) -> TaskCall:
