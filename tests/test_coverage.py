@@ -244,6 +244,33 @@ def test_a_jsonata_task_caught_on_aws_leaves_its_success_path_uncovered():
     assert entry.percent == 80.0
 
 
+def test_sfnsims_history_and_awss_give_the_same_coverage_on_the_corpus():
+    # Every execution of the AWS-recorded corpus that sfnsim reproduces (same status, faithful
+    # replay): the coverage read from AWS's history is the coverage read from sfnsim's, visit for
+    # visit and branch for branch. The history alone, as for any saved history.
+    from corpus import conformance_cases
+    from sfnsim.conformance.runner import run_case
+
+    compared, with_branches, disagreeing = 0, 0, []
+    for case in conformance_cases():
+        if case.get("kind") != "execution" or not isinstance(case.get("events"), list):
+            continue
+        ours = run_case(case)
+        if ours.get("problem") or ours.get("status") != case["expected"]["status"]:
+            continue
+        from_aws = CoverageData().machine("case", "case", case["definition"])
+        from_aws.add_history(case["events"])
+        from_sfnsim = CoverageData().machine("case", "case", case["definition"])
+        from_sfnsim.add_history(ours["events"])
+        compared += 1
+        with_branches += bool(from_aws.items.branches)
+        if (from_aws.hits.states, from_aws.hits.branches, from_aws.hits.undetermined) != (
+                from_sfnsim.hits.states, from_sfnsim.hits.branches, from_sfnsim.hits.undetermined):
+            disagreeing.append(case["id"])
+    assert disagreeing == []
+    assert compared >= 300 and with_branches >= 25, (compared, with_branches)  # 307 and 29 when written
+
+
 # ---------------------------------------------------------------------------------------------
 # sfnsim coverage DEF --histories DIR
 
