@@ -272,13 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds before a case is a hang")
     parser.add_argument("--show", type=int, default=3, help="internal errors to print in full")
+    parser.add_argument("--only", type=int, default=None, metavar="N",
+                        help="run case N alone (same seed), printing its definition: to reproduce a failure")
     args = parser.parse_args(argv)
 
     pool = seeds()
     rng = random.Random(args.seed)
     counts: collections.Counter[str] = collections.Counter()
     failures: list[str] = []
-    slowest = (0.0, -1)
+    durations: list[tuple[float, int]] = []
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise Hang()
@@ -288,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     for number in range(args.cases):
         seed_definition, seed_input = pool[rng.randrange(len(pool))]
         case_rng = random.Random(rng.getrandbits(64))
+        if args.only is not None and number != args.only:
+            continue
+        if args.only is not None:
+            preview = random.Random()
+            preview.setstate(case_rng.getstate())
+            print(json.dumps(mutate(seed_definition, preview))[:3000])
         begun = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
         try:
@@ -301,15 +309,14 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"case {number}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-4)}")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        elapsed = time.perf_counter() - begun
-        slowest = max(slowest, (elapsed, number))
+        durations.append((time.perf_counter() - begun, number))
         counts[kind.split(":")[0] if kind.startswith(("named:", "cli:")) else kind] += 1
         if kind.startswith(("named:", "cli:")):
             counts[kind] += 1
 
     total = time.perf_counter() - started
-    print(f"{args.cases} cases from {len(pool)} seeds (seed {args.seed}) in {total:.1f} s; "
-          f"slowest case {slowest[1]}: {slowest[0]:.2f} s")
+    slowest = ", ".join(f"{number} ({seconds:.2f} s)" for seconds, number in sorted(durations, reverse=True)[:5])
+    print(f"{len(durations)} cases from {len(pool)} seeds (seed {args.seed}) in {total:.1f} s; slowest: {slowest}")
     for kind in ("invalid", *sorted(STATUSES), "named", "cli", "internal", "hang"):
         print(f"  {kind:<10} {counts.get(kind, 0)}")
     exits = sorted((k, v) for k, v in counts.items() if k.startswith("cli:"))
