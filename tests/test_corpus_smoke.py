@@ -59,8 +59,10 @@ def test_every_corpus_workflow_runs_to_a_terminal_event():
             from_fail_state = execution.history[-2]["type"] == "FailStateEntered"
             assert from_fail_state or (execution.error or "").startswith("States."), (workflow["id"], execution.error)
         outcomes[execution.status] = outcomes.get(execution.status, 0) + 1
-    assert sum(outcomes.values()) + len(unsupported) == len(corpus_workflows())
     assert not unsupported, unsupported
+    # Every run ended (no RUNNING or TIMED_OUT: callbacks are answered at once, and nothing waits
+    # for a year), and with empty answers both endings occur across the corpus.
+    assert set(outcomes) == {"SUCCEEDED", "FAILED"}, outcomes
 
 
 def test_jsonata_workflows_load_and_run_with_mocked_tasks():

@@ -363,6 +363,9 @@ def test_a_path_argument_that_matches_nothing_names_the_path_field_and_input() -
     ],
 )
 def test_invalid_arguments_fail_with_states_runtime(text: str, data: Any, words: str) -> None:
+    """The error name is AWS's (``runtime_failure`` checks ``States.Runtime``). The cause texts are
+    sfnsim's own: AWS documents none for invalid intrinsic arguments and the recorded corpus holds
+    none, so ``words`` pins our wording (what is wrong, and which argument), not AWS's."""
     failure = runtime_failure(text, data)
     assert words in failure.cause
     assert failure.cause.startswith(f"Invalid arguments in {text}")

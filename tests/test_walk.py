@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -464,4 +463,4 @@ def test_the_tutorials_match_their_fixtures() -> None:
     assert "after 2s = IntervalSeconds 2 × BackoffRate 2^0" in lesson
     assert "after 4s = IntervalSeconds 2 × BackoffRate 2^1" in lesson
     assert "→ `Next`: `NotifyTeam` (the catcher's)." in lesson
-    assert os.environ.get("CI") != "true" or len(generator.LESSONS) == 6
+    assert len(generator.LESSONS) == len(list((ROOT / "docs" / "tutorials").glob("0*.md"))) == 6
