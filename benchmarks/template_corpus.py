@@ -121,10 +121,11 @@ def _compare(path: Path, source: dict[str, Any], record: dict[str, Any]) -> tupl
                 text = path.read_text(encoding="utf-8-sig")
                 mine, _ = parse_text(text, source=str(path))
                 expected = record["definition"]
-            elif logical_id.startswith("tf:"):
-                return "Terraform is not read", []
             else:
                 template = read_template(path, substitutions=substitutions)
+                if logical_id.startswith("tf:"):  # the corpus names a Terraform machine by its label
+                    labels = {m.logical_id for m in template.resources}
+                    logical_id = logical_id[3:] if logical_id[3:] in labels else None
                 mine = template.machine(logical_id).definition
                 expected = _resolved_corpus_definition(template, logical_id, record)
             break
@@ -138,8 +139,10 @@ def _compare(path: Path, source: dict[str, Any], record: dict[str, Any]) -> tupl
     return f"differs: {_first_difference(mine, expected)}", sorted(substitutions)
 
 
-def _resolved_corpus_definition(template: Template, logical_id: str, record: dict[str, Any]) -> Any:
+def _resolved_corpus_definition(template: Template, logical_id: str | None, record: dict[str, Any]) -> Any:
     """The corpus definition with each placeholder resolved in the template (as a deployment would)."""
+    if not isinstance(template, Template):  # Terraform: the corpus keeps ${...} interpolations as written
+        return _terraform_resolved(template, record["definition"])
     resolver = template._resolver()
     known = {name: value for name, value in (record.get("definition_substitutions") or {}).items()}
 
@@ -169,6 +172,16 @@ def _resolved_corpus_definition(template: Template, logical_id: str, record: dic
         return value
 
     return walk(record["definition"])
+
+
+def _terraform_resolved(tf: Any, definition: Any) -> Any:
+    if isinstance(definition, dict):
+        return {k: _terraform_resolved(tf, v) for k, v in definition.items()}
+    if isinstance(definition, list):
+        return [_terraform_resolved(tf, v) for v in definition]
+    if isinstance(definition, str):
+        return _PLACEHOLDER.sub(lambda m: _text(tf._value(m.group(1).strip(), 0)), definition)
+    return definition
 
 
 def _text(value: Any) -> str:

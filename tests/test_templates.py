@@ -347,3 +347,69 @@ def test_from_template_gives_every_machine_by_name(tmp_path: Path) -> None:
     assert sorted(machines) == ["Job", "qa-orchestrator"]
     assert machines["qa-orchestrator"].run().output == "hello from eu-west-1"
     assert StateMachine.from_file(path, machine="Job", substitutions={"Env": "qa"}).name == "Job"
+
+
+
+# --- Terraform ----------------------------------------------------------------------------------
+
+TERRAFORM = '''\
+variable "stage" {
+  default = "dev"
+}
+variable "queue_url" {
+  type = string
+}
+resource "aws_lambda_function" "worker" {
+  function_name = "worker-${var.stage}"
+}
+resource "aws_sfn_state_machine" "flow" {
+  name     = "flow-${var.stage}"
+  type     = "EXPRESS"
+  definition = <<EOF
+{
+  "StartAt": "Call",
+  "States": {
+    "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+             "Parameters": {"FunctionName": "${aws_lambda_function.worker.arn}", "Payload": {"q": "${var.queue_url}", "raw": "$${kept}"}},
+             "End": true}
+  }
+}
+EOF
+  logging_configuration {
+    level = "ALL"
+  }
+}
+resource "aws_sfn_state_machine" "from_file" {
+  name       = "templated"
+  definition = templatefile("${path.module}/flow.asl.json", { greeting = "hello", region = data.aws_region.current.name })
+}
+'''
+
+
+def test_terraform_heredoc_and_templatefile_machines(tmp_path: Path) -> None:
+    (tmp_path / "flow.asl.json").write_text(
+        '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "${greeting} from ${region}", "End": true}}}')
+    path = tmp_path / "main.tf"
+    path.write_text(TERRAFORM)
+    with pytest.raises(DefinitionError) as raised:
+        load_definition(path, state_machine="flow-dev")
+    (problem,) = raised.value.problems
+    assert "${var.queue_url} is not known" in problem.message and problem.line == 18
+    flow = load_definition(path, state_machine="flow", substitutions={"var.queue_url": "https://sqs/q"})
+    assert (flow.machine_name, flow.state_machine_type) == ("flow-dev", "EXPRESS")
+    parameters = flow.raw["States"]["Call"]["Parameters"]
+    assert parameters == {"FunctionName": LAMBDA_ARN.format("worker-dev"),
+                          "Payload": {"q": "https://sqs/q", "raw": "${kept}"}}
+    templated = load_definition(path, state_machine="templated")
+    assert templated.raw["States"]["P"]["Result"] == "hello from us-east-1"
+
+
+def test_two_short_form_tags_in_a_row_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  S:\n    Type: AWS::EC2::Subnet\n    Properties:\n      AvailabilityZone: !Select\n"
+                    "        - 0\n        - !GetAZs !Ref AWS::Region\n")
+    with pytest.raises(DefinitionError) as raised:
+        load_definition(path)
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.column) == (7, 11)
+    assert "two short-form tags in a row (!GetAZs !Ref)" in problem.message

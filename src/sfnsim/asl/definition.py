@@ -17,6 +17,7 @@ from sfnsim.asl.templates import (
     Template,
     TemplateMachine,
     is_template,
+    read_template,
     substitute_placeholders,
 )
 from sfnsim.asl.validation import check_definition
@@ -75,6 +76,9 @@ def load_definition(
                 f"Definition must be a valid JSON object: to load the file {source!r}, pass pathlib.Path({source!r})"
             )
             raise DefinitionError([Problem("", message, 1, 1, source_name)])
+    elif isinstance(source, os.PathLike) and Path(source).suffix == ".tf":
+        return load_template_machine(read_template(Path(source), substitutions=substitutions), state_machine,
+                                     state_machine_type=state_machine_type)
     elif isinstance(source, os.PathLike):
         path = Path(source)
         source_name = source_name or str(path)
@@ -110,13 +114,17 @@ def load_every_machine(source: Source, *, source_name: str | None = None, state_
                                 substitutions=substitutions)]
     path = Path(source)
     source_name = source_name or str(path)
-    data, locator = parse_text(_read(path, source_name), source=source_name)
-    _check_json_data(data, locator, source_name)
-    if not is_template(data):
-        return [load_definition(path, source_name=source_name, state_machine_type=state_machine_type,
-                                substitutions=substitutions)]
-    template = Template(data, locator=locator, source_name=source_name, base_dir=path.parent,
-                        substitutions=substitutions)
+    template: Any
+    if path.suffix == ".tf":
+        template = read_template(path, substitutions=substitutions)
+    else:
+        data, locator = parse_text(_read(path, source_name), source=source_name)
+        _check_json_data(data, locator, source_name)
+        if not is_template(data):
+            return [load_definition(path, source_name=source_name, state_machine_type=state_machine_type,
+                                    substitutions=substitutions)]
+        template = Template(data, locator=locator, source_name=source_name, base_dir=path.parent,
+                            substitutions=substitutions)
     loaded, problems = [], []
     for resource in template.resources:
         try:
@@ -130,7 +138,7 @@ def load_every_machine(source: Source, *, source_name: str | None = None, state_
     return loaded
 
 
-def load_template_machine(template: Template, wanted: str | None = None, *,
+def load_template_machine(template: Any, wanted: str | None = None, *,
                           state_machine_type: str | None = None) -> Definition:
     """One machine of a template (its only one, or the one ``wanted`` names), resolved and validated."""
     machine = template.machine(wanted)

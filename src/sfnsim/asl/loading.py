@@ -383,7 +383,7 @@ def parse_text(text: str, *, source: str | None = None) -> tuple[Any, Locator]:
     except _AliasBomb as exc:
         raise DefinitionError([Problem("", exc.message, exc.mark.line + 1, exc.mark.column + 1, source)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_problem(exc, source) from None
+        raise _yaml_problem(exc, source, text) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise DefinitionError([Problem("", f"not valid YAML: {exc}", source=source)]) from None
     return data, YamlLocator(node) if node is not None else _NoLocator()
@@ -398,13 +398,25 @@ def _json_problem(exc: json.JSONDecodeError, source: str | None) -> DefinitionEr
     return DefinitionError([Problem("", f"not valid JSON: {exc.msg}", exc.lineno, exc.colno, source)])
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, source: str | None) -> DefinitionError:
+def _yaml_problem(exc: yaml.MarkedYAMLError, source: str | None, text: str = "") -> DefinitionError:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
     if isinstance(exc, _RefusedTag):
         return DefinitionError([Problem("", str(exc.problem), line, column, source)])
     what = ", ".join(part for part in (exc.context, exc.problem) if part) or "malformed YAML"
+    lines = text.splitlines()
+    tags = _CONSECUTIVE_TAGS.search(lines[mark.line]) if mark is not None and mark.line < len(lines) else None
+    if tags is not None:
+        # A YAML node has one tag; CloudFormation documents the same rule for its short forms.
+        outer, inner = tags.groups()
+        what = (f"two short-form tags in a row (!{outer} !{inner}): a YAML value takes one tag, and "
+                f"CloudFormation rejects this too; write one in its long form, e.g. "
+                f"{_CFN_TAGS.get(outer, outer)}: !{inner} ...")
+        return DefinitionError([Problem("", what, line, tags.start() + 1, source)])
     return DefinitionError([Problem("", f"not valid YAML: {what}", line, column, source)])
+
+
+_CONSECUTIVE_TAGS = re.compile(r"!([A-Za-z]+)[ \t]+!([A-Za-z]+)\b")
 
 
 def locator_for(locator: Locator | None) -> Callable[[str], tuple[int | None, int | None]]:

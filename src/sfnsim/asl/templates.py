@@ -115,23 +115,7 @@ class Template:
 
     def choose(self, wanted: str | None) -> MachineResource:
         """The machine with logical id or name ``wanted``; with None, the template's only machine."""
-        machines = self.resources
-        listing = ", ".join(_label(m) for m in machines) or "none"
-        if wanted is not None:
-            for machine in machines:
-                if wanted in (machine.logical_id, machine.name):
-                    return machine
-            raise self._error("/Resources", f"the template has no state machine {wanted!r} (it has: {listing})")
-        if len(machines) == 1:
-            return machines[0]
-        if not machines:
-            raise self._error("/Resources", "the template holds no state machine resource "
-                                            f"({' or '.join(STATE_MACHINE_RESOURCE_TYPES)})")
-        raise self._error(
-            "/Resources",
-            f"the template holds {len(machines)} state machines: {listing}; choose one by its logical id or name "
-            "(machine=... in Python, --machine on the command line)",
-        )
+        return choose_machine(self.resources, wanted, lambda message: self._error("/Resources", message))
 
     # -- one machine, resolved -----------------------------------------------------------------
     def machine(self, wanted: str | None = None) -> TemplateMachine:
@@ -251,13 +235,38 @@ class Template:
         return definition, file_locator, name
 
 
+def choose_machine(machines: list[MachineResource], wanted: str | None,
+                   error: Callable[[str], DefinitionError]) -> MachineResource:
+    """The machine with logical id or name ``wanted``; with None, the only one. ``error`` makes the
+    located error for a template with none, several, or not the one wanted."""
+    listing = ", ".join(_label(m) for m in machines) or "none"
+    if wanted is not None:
+        for machine in machines:
+            if wanted in (machine.logical_id, machine.name):
+                return machine
+        raise error(f"the template has no state machine {wanted!r} (it has: {listing})")
+    if len(machines) == 1:
+        return machines[0]
+    if not machines:
+        raise error(f"the template holds no state machine resource ({' or '.join(STATE_MACHINE_RESOURCE_TYPES)})")
+    raise error(
+        f"the template holds {len(machines)} state machines: {listing}; choose one by its logical id or name "
+        "(machine=... in Python, --machine on the command line)"
+    )
+
+
 def read_template(source: dict[str, Any] | str | os.PathLike[str], *, substitutions: Mapping[str, Any] | None = None,
                   region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
                   stack_name: str | None = None) -> Template:
-    """A template from a file path, its text, or its parsed content; raises DefinitionError if it is not one."""
+    """A template from a file path, its text, or its parsed content; raises DefinitionError if it is not one.
+    A ``.tf`` file gives its ``aws_sfn_state_machine`` resources (``sfnsim.asl.terraform``)."""
     locator: Locator | None = None
     base_dir: Path | None = None
     source_name: str | None = None
+    if isinstance(source, os.PathLike) and Path(source).suffix == ".tf":
+        from sfnsim.asl.terraform import TerraformFile
+
+        return TerraformFile(Path(source), substitutions=substitutions, region=region, account=account)  # type: ignore[return-value]
     if isinstance(source, os.PathLike):
         path = Path(source)
         source_name = str(path)
@@ -398,6 +407,7 @@ __all__ = [
     "DEFAULT_REGION",
     "MachineResource",
     "Template",
+    "choose_machine",
     "TemplateMachine",
     "Unresolvable",
     "is_template",
