@@ -24,8 +24,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sfnsim.asl.templates import Template, read_template
+from sfnsim.asl.definition import read_any_template as read_template
 from sfnsim.asl.loading import parse_text
+from sfnsim.asl.templates import Template
 from sfnsim.errors import DefinitionError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -95,9 +95,9 @@ class StateMachine:
     def from_template(cls, path: str | os.PathLike[str], *,
                       substitutions: Mapping[str, Any] | None = None) -> dict[str, "StateMachine"]:
         """Every state machine of a template, by name (see ``from_file``)."""
-        from sfnsim.asl.templates import read_template
+        from sfnsim.asl.definition import read_any_template
 
-        template = read_template(Path(path), substitutions=substitutions)
+        template = read_any_template(Path(path), substitutions=substitutions)
         return {resource.name: cls._from_template_resource(template, resource) for resource in template.resources}
 
     @classmethod

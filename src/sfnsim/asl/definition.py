@@ -12,6 +12,7 @@ from typing import Any, Mapping, Union
 
 from sfnsim.asl.loading import Locator, join_pointer, locator_for, parse_text
 from sfnsim.asl.models import StateMachine
+from sfnsim.asl.terraform import TerraformFile
 from sfnsim.asl.templates import (
     STATE_MACHINE_RESOURCE_TYPES,
     Template,
@@ -25,7 +26,8 @@ from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.errors import DefinitionError, Problem
 
 Source = Union[dict, str, "os.PathLike[str]"]
-__all__ = ["STATE_MACHINE_RESOURCE_TYPES", "Definition", "load_definition", "load_every_machine", "load_template_machine"]
+__all__ = ["STATE_MACHINE_RESOURCE_TYPES", "Definition", "load_definition", "load_every_machine", "load_template_machine",
+           "read_any_template"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def load_definition(
             )
             raise DefinitionError([Problem("", message, 1, 1, source_name)])
     elif isinstance(source, os.PathLike) and Path(source).suffix == ".tf":
-        return load_template_machine(read_template(Path(source), substitutions=substitutions), state_machine,
+        return load_template_machine(read_any_template(Path(source), substitutions=substitutions), state_machine,
                                      state_machine_type=state_machine_type)
     elif isinstance(source, os.PathLike):
         path = Path(source)
@@ -116,7 +118,7 @@ def load_every_machine(source: Source, *, source_name: str | None = None, state_
     source_name = source_name or str(path)
     template: Any
     if path.suffix == ".tf":
-        template = read_template(path, substitutions=substitutions)
+        template = read_any_template(path, substitutions=substitutions)
     else:
         data, locator = parse_text(_read(path, source_name), source=source_name)
         _check_json_data(data, locator, source_name)
@@ -136,6 +138,14 @@ def load_every_machine(source: Source, *, source_name: str | None = None, state_
     if not loaded:
         template.choose(None)  # raises: the template has no state machine
     return loaded
+
+
+def read_any_template(path: "os.PathLike[str]", *, substitutions: Mapping[str, Any] | None = None) -> Any:
+    """A CloudFormation/SAM/CDK template, or a Terraform ``.tf`` file: its machines, found by
+    ``resources`` / ``choose`` / ``machine`` (``sfnsim.asl.templates``, ``sfnsim.asl.terraform``)."""
+    if Path(path).suffix == ".tf":
+        return TerraformFile(Path(path), substitutions=substitutions)
+    return read_template(Path(path), substitutions=substitutions)
 
 
 def load_template_machine(template: Any, wanted: str | None = None, *,

@@ -259,14 +259,10 @@ def read_template(source: dict[str, Any] | str | os.PathLike[str], *, substituti
                   region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT,
                   stack_name: str | None = None) -> Template:
     """A template from a file path, its text, or its parsed content; raises DefinitionError if it is not one.
-    A ``.tf`` file gives its ``aws_sfn_state_machine`` resources (``sfnsim.asl.terraform``)."""
+    (``sfnsim.asl.definition.read_any_template`` reads Terraform files too.)"""
     locator: Locator | None = None
     base_dir: Path | None = None
     source_name: str | None = None
-    if isinstance(source, os.PathLike) and Path(source).suffix == ".tf":
-        from sfnsim.asl.terraform import TerraformFile
-
-        return TerraformFile(Path(source), substitutions=substitutions, region=region, account=account)  # type: ignore[return-value]
     if isinstance(source, os.PathLike):
         path = Path(source)
         source_name = str(path)
