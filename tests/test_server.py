@@ -448,3 +448,4 @@ def test_test_state_mocks_a_parallel_state_as_its_result(sfn: Any) -> None:
     assert json.loads(answer["output"]) == {"id": 3, "results": ["done"]}
     with pytest.raises(sfn.exceptions.InvalidDefinition):
         sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 5}), input="{}")
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,9 +27,12 @@ TEMPLATE = {
 }
 
 
-def _serve(*args: str) -> subprocess.Popen[str]:
+def _serve(*args: str, account: str | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_DEFAULT_REGION", "AWS_ACCOUNT_ID")}
+    if account is not None:
+        env["AWS_ACCOUNT_ID"] = account  # as Step Functions Local reads it
     return subprocess.Popen([sys.executable, "-c", "from sfnsim.cli import main; main()", "serve", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _url(process: subprocess.Popen[str], lines: list[str]) -> str:
@@ -40,12 +44,13 @@ def _url(process: subprocess.Popen[str], lines: list[str]) -> str:
     raise AssertionError(f"no start-up line; stderr: {process.stderr.read() if process.stderr else ''}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_serve_creates_the_template_machines_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
+@pytest.mark.parametrize("signum, account", [(signal.SIGTERM, "123456789012"), (signal.SIGINT, "111122223333")])
+def test_serve_creates_the_template_machines_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int,
+                                                                            account: str) -> None:
     template = tmp_path / "template.json"
     template.write_text(json.dumps(TEMPLATE))
     started = time.monotonic()
-    process = _serve("--port", "0", "--template", str(template))
+    process = _serve("--port", "0", "--template", str(template), account=account)
     try:
         lines: list[str] = []
         url = _url(process, lines)
@@ -54,9 +59,9 @@ def test_serve_creates_the_template_machines_and_stops_cleanly_on_a_signal(tmp_p
         machines = {m["name"]: m["type"] for m in sfn.list_state_machines()["stateMachines"]}
         assert machines == {"orders": "STANDARD", "Quick": "EXPRESS"}
         described = sfn.describe_state_machine(
-            stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:orders")
+            stateMachineArn=f"arn:aws:states:us-east-1:{account}:stateMachine:orders")
         assert described["roleArn"] == "arn:aws:iam::123456789012:role/OrdersRole"
-        assert any("created arn:aws:states:us-east-1:123456789012:stateMachine:orders" in line for line in lines)
+        assert any(f"created arn:aws:states:us-east-1:{account}:stateMachine:orders" in line for line in lines)
         assert time.monotonic() - started < 10  # interpreter start included; the server itself takes ms
     finally:
         process.send_signal(signum)
@@ -70,3 +75,26 @@ def test_serve_refuses_a_missing_mock_config_with_a_message(tmp_path: Path) -> N
     out, err = process.communicate(timeout=20)
     assert process.returncode == 2
     assert "--mock-config: no such file" in err
+
+
+def test_serve_with_aws_moto_sends_service_tasks_to_moto() -> None:
+    # A server process of its own: moto's mock patches botocore process-wide, which would also
+    # catch this test's own client if the server ran in the test's process.
+    pytest.importorskip("moto")
+    process = _serve("--port", "0", "--aws", "moto")
+    try:
+        sfn = boto3.client("stepfunctions", endpoint_url=_url(process, []), region_name="us-east-1",
+                           aws_access_key_id="t", aws_secret_access_key="t")
+        arn = sfn.create_state_machine(name="buckets", roleArn="arn:aws:iam::123456789012:role/r", definition=json.dumps(
+            {"StartAt": "Make", "States": {
+                "Make": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:createBucket",
+                         "Parameters": {"Bucket": "reports"}, "Next": "List"},
+                "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "Parameters": {},
+                         "ResultSelector": {"names.$": "$.Buckets[*].Name"}, "End": True}}}))["stateMachineArn"]
+        execution_arn = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        described = sfn.describe_execution(executionArn=execution_arn)
+        assert described["status"] == "SUCCEEDED", described
+        assert json.loads(described["output"]) == {"names": ["reports"]}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)

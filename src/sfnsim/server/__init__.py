@@ -22,17 +22,18 @@ from sfnsim.server.backend import Backend
 def serve(*, host: str = "127.0.0.1", port: int = 8083, handlers: Mapping[str, Any] | None = None,
           mock_config: str | os.PathLike[str] | None = None, region: str = DEFAULT_REGION,
           account: str = DEFAULT_ACCOUNT, time_scale: float | None = None,
-          activity_poll_seconds: float = 60.0, log_requests: bool = False) -> Iterator[Endpoint]:
+          activity_poll_seconds: float = 60.0, log_requests: bool = False, aws: Any = None) -> Iterator[Endpoint]:
     """Run a Step Functions endpoint for the duration of the ``with`` block.
 
     ``port=0`` picks a free port (``endpoint.url`` says which). ``handlers`` answer Task states as in
     ``StateMachine.run``; ``mock_config`` is a MockConfigFile (default: ``$SFN_MOCK_CONFIG``) whose
     test case an execution picks with ``stateMachineArn#TestCaseName``. ``time_scale`` runs Waits at
-    that many virtual seconds per wall second instead of at once (1.0: real time).
+    that many virtual seconds per wall second instead of at once (1.0: real time). ``aws`` sends
+    the Tasks nothing else answers to an AWS API, as ``StateMachine.run(aws=...)`` (docs/aws.md).
     """
     endpoint = start(host=host, port=port, handlers=handlers, mock_config=mock_config, region=region,
                      account=account, time_scale=time_scale, activity_poll_seconds=activity_poll_seconds,
-                     log_requests=log_requests)
+                     log_requests=log_requests, aws=aws)
     try:
         yield endpoint
     finally:
@@ -42,12 +43,12 @@ def serve(*, host: str = "127.0.0.1", port: int = 8083, handlers: Mapping[str, A
 def start(*, host: str = "127.0.0.1", port: int = 8083, handlers: Mapping[str, Any] | None = None,
           mock_config: str | os.PathLike[str] | None = None, region: str = DEFAULT_REGION,
           account: str = DEFAULT_ACCOUNT, time_scale: float | None = None,
-          activity_poll_seconds: float = 60.0, log_requests: bool = False) -> Endpoint:
+          activity_poll_seconds: float = 60.0, log_requests: bool = False, aws: Any = None) -> Endpoint:
     """Start an endpoint and return it; call ``endpoint.stop()`` when done (``serve`` does it for you)."""
     if time_scale is not None and not time_scale > 0:
         raise ValueError(f"time_scale must be a positive number of virtual seconds per wall second, got {time_scale!r}")
     backend = Backend(region=region, account=account, handlers=handlers, mock_config=mock_config,
-                      time_scale=time_scale, activity_poll_seconds=activity_poll_seconds)
+                      time_scale=time_scale, activity_poll_seconds=activity_poll_seconds, aws=aws)
     try:
         return start_endpoint(backend, host, port, log_requests=log_requests)
     except BaseException:

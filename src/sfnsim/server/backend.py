@@ -86,13 +86,14 @@ class ActivityRecord:
 class Backend:
     def __init__(self, *, region: str, account: str, handlers: Mapping[str, Any] | None = None,
                  mock_config: str | os.PathLike[str] | None = None, time_scale: float | None = None,
-                 activity_poll_seconds: float = 60.0) -> None:
+                 activity_poll_seconds: float = 60.0, aws: Any = None) -> None:
         self.region = region
         self.account = account
         self.handlers = dict(handlers or {})
         self.mock_config = mock_config
         self.time_scale = time_scale
         self.activity_poll_seconds = activity_poll_seconds
+        self.aws = aws  # where Tasks nothing else answers go (docs/aws.md); None: nowhere
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.machines: dict[str, MachineRecord] = {}
@@ -141,7 +142,7 @@ class Backend:
                 start_time=started, mock_config=self._mock_config(test_case), test_case=test_case,
                 role_arn=machine.role_arn, region=self.region, account=self.account, setup_errors="fail",
                 run_for=0 if self.time_scale is not None and not sync else None,
-                machine_type=machine.type, sync=sync,
+                machine_type=machine.type, sync=sync, aws=self.aws,
                 # states:startExecution of a machine created here runs it in-process, as a child.
                 state_machines={record.arn: record.machine for record in self.machines.values()},
             )
@@ -164,8 +165,8 @@ class Backend:
             if activity.handler is None:
                 activity.handler = self._activity_handler(activity)
             return activity.handler
-        if resource.endswith(".waitForTaskToken"):
-            return _leave_to_caller
+        if resource.endswith(".waitForTaskToken") and self.aws is None:
+            return _leave_to_caller  # with an AWS backend, the message is really sent
         return None
 
     def _mock_config(self, test_case: str | None) -> str | None:

@@ -26,15 +26,19 @@ from sfnsim.server.backend import MOCK_CONFIG_ENV
               help="A dict of Python handlers (state name, resource ARN or function name → callable).")
 @click.option("--template", "templates", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Create the state machines of this definition file or CloudFormation/SAM template at start-up.")
-@click.option("--region", default=DEFAULT_REGION, show_default=True, help="Region in the ARNs.")
-@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account id in the ARNs.")
+@click.option("--region", default=DEFAULT_REGION, show_default=True, envvar="AWS_DEFAULT_REGION",
+              help="Region in the ARNs (default from $AWS_DEFAULT_REGION, as Step Functions Local).")
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, envvar="AWS_ACCOUNT_ID",
+              help="Account id in the ARNs (default from $AWS_ACCOUNT_ID, as Step Functions Local).")
+@click.option("--aws", "aws_spec", metavar="moto|endpoint=URL|profile=NAME",
+              help="Send Tasks nothing else answers to this AWS API (see docs/aws.md).")
 @click.option("--time-scale", type=float, default=None,
               help="Run Waits and other timers at this many virtual seconds per wall second, instead of at once.")
 @click.option("--real-time", is_flag=True, help="Wall-clock waits: the same as --time-scale 1.")
 @click.option("--log-requests", is_flag=True, help="Log each HTTP request to stderr.")
 def serve_command(host: str, port: int, mock_config: Path | None, handler_specs: tuple[str, ...],
-                  templates: tuple[Path, ...], region: str, account: str, time_scale: float | None,
-                  real_time: bool, log_requests: bool) -> None:
+                  templates: tuple[Path, ...], region: str, account: str, aws_spec: str | None,
+                  time_scale: float | None, real_time: bool, log_requests: bool) -> None:
     """Serve the AWS Step Functions API (AWS JSON 1.0) so that boto3, the AWS CLI and the AWS SDKs
     work with only their endpoint changed. Executions run on the virtual clock: a one-day Wait
     returns at once, with AWS-true timestamps in the history.
@@ -54,7 +58,7 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
 
     try:
         endpoint = start(host=host, port=port, handlers=handlers, mock_config=mock_config, region=region,
-                         account=account, time_scale=time_scale, log_requests=log_requests)
+                         account=account, time_scale=time_scale, log_requests=log_requests, aws=aws_spec)
     except OSError as exc:
         raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     stop = threading.Event()
