@@ -175,3 +175,17 @@ def test_a_recording_made_before_redrive_count_replays_as_a_known_difference():
         "recorded before AWS added $$.Execution.RedriveCount (redrive, November 2023): "
         "replayed with a context object without it"]
     assert result.to_json()["knownDifferences"] == result.known_differences
+
+
+def test_an_activity_that_does_not_exist_fails_right_after_the_state_is_entered():
+    # Recorded on AWS (corpus: test_activity_task_on_deleted): TaskStateEntered, then ExecutionFailed.
+    arn = "arn:aws:states:us-east-1:111111111111:activity:activity-2341fec7"
+    sm = StateMachine.from_dict({"Comment": "BASE_ACTIVITY_TASK", "StartAt": "ActivityTask", "States": {
+        "ActivityTask": {"Type": "Task", "Resource": arn, "End": True,
+                         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
+        "Caught": {"Type": "Pass", "End": True}}})
+    ex = sm.run({"Value1": "HelloWorld"}, handlers={arn: mock.no_such_activity()})
+    assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
+    assert ex.cause == ("An error occurred while executing the state 'ActivityTask' (entered at the event id #2). "
+                        f"The activity {arn} does not exist.")
+    assert _types(ex) == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]

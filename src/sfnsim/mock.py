@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 from sfnsim.dataflow.jsontypes import compact_json
 from sfnsim.errors import HandlerError
 from sfnsim.tasks.dispatch import Handler, call_handler
-from sfnsim.tasks.outcomes import PENDING, TaskResponse
+from sfnsim.tasks.outcomes import PENDING, TaskResponse, missing_activity
 
 _UNSET: Any = object()
 
@@ -155,6 +155,15 @@ def pending(submitted: Any = _UNSET, *, times: int = 1) -> Mock:
 def wraps(handler: Handler, *, times: int = 1) -> Mock:
     """Call a real handler, recording its calls in ``.calls`` (a spy)."""
     return Mock([_handler_step(handler, times)])
+
+
+def no_such_activity() -> Any:
+    """For an activity Task: the activity does not exist (never created, or deleted).
+
+    The Task fails as AWS records it: ``States.Runtime`` right after ``TaskStateEntered``, cause
+    ``The activity <ARN> does not exist.``, with nothing scheduled (no Retry or Catch applies).
+    """
+    return missing_activity()
 
 
 def sequence(*answers: "Mock | TaskResponse | Handler") -> Mock:
@@ -286,4 +295,4 @@ def _qualified(label: str) -> str:
     return label if label.startswith("TaskResponse(") else "mock." + label
 
 
-__all__ = ["Mock", "returns", "raises", "pending", "wraps", "sequence", "PENDING", "TaskResponse"]
+__all__ = ["Mock", "returns", "raises", "pending", "wraps", "sequence", "no_such_activity", "PENDING", "TaskResponse"]

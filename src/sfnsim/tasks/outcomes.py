@@ -58,3 +58,21 @@ class _Pending:
 
 
 PENDING: Any = _Pending()
+
+
+class _MissingActivity:
+    """The answer for an activity that was never created (or was deleted): see ``mock.no_such_activity``."""
+
+    def __call__(self, payload: Any) -> Any:  # never called: the Task fails before scheduling
+        raise AssertionError("a missing activity is never invoked")
+
+    def __repr__(self) -> str:
+        return "mock.no_such_activity()"
+
+
+def missing_activity() -> Any:
+    return _MissingActivity()
+
+
+def is_missing_activity(handler: Any) -> bool:
+    return isinstance(handler, _MissingActivity)

@@ -22,7 +22,7 @@ from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.engine.states.fields import template_field
 from sfnsim.errors import HandlerError, StatesError, runtime_error, task_failure
 from sfnsim.tasks.dispatch import TaskCall, TaskContext
-from sfnsim.tasks.outcomes import PENDING
+from sfnsim.tasks.outcomes import PENDING, is_missing_activity
 from sfnsim.tasks.resources import (
     ACTIVITY,
     LAMBDA_FUNCTION,
@@ -63,6 +63,9 @@ class TaskState(StateExecutor):
         refusal = check_request(self.resource, payload)
         if refusal is not None:
             raise runtime_error(refusal)
+        if self.resource.kind == ACTIVITY and is_missing_activity(visit.run.tasks.given(self.name, self.resource, payload)):
+            # As AWS records it: States.Runtime right after TaskStateEntered, nothing scheduled.
+            raise runtime_error(f"The activity {self.resource.arn} does not exist.")
         self._record_scheduled(visit, payload, timeout, heartbeat)
         # AWS starts a task a moment after scheduling it: concurrent branches record all their
         # TaskScheduled events before the TaskStarted ones (recorded inline Map histories).
