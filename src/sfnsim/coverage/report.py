@@ -128,7 +128,7 @@ def render_cobertura(data: CoverageData, base: Path | None = None) -> str:
         "branch-rate": _rate(totals["branches"]["covered"], totals["branches"]["total"]),
         "lines-covered": str(totals["covered"]), "lines-valid": str(totals["total"]),
         "branches-covered": str(totals["branches"]["covered"]), "branches-valid": str(totals["branches"]["total"]),
-        "complexity": "0", "version": "sfnsim", "timestamp": str(int(time.time() * 1000)),
+        "complexity": "0", "version": f"sfnsim {_version()}", "timestamp": str(int(time.time() * 1000)),
     })
     ElementTree.SubElement(ElementTree.SubElement(root, "sources"), "source").text = "."
     package = ElementTree.SubElement(ElementTree.SubElement(root, "packages"), "package", {
@@ -168,6 +168,15 @@ def _line_numbers(machine: MachineCoverage, places: list[tuple[str, tuple[Any, .
     if located is not None and None not in located and len(set(located)) == len(located):
         return [int(n) for n in located if n is not None]
     return list(range(1, len(places) + 1))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sfnsim")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _rate(covered: int, total: int) -> str:
