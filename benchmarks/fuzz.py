@@ -168,26 +168,33 @@ def mutate(definition: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ handlers
 
 
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
 def misbehaving_handler(rng: random.Random) -> Callable[..., Any]:
-    pick = rng.randrange(10)
-    if pick == 0:
-        return lambda payload: {1, 2}
-    if pick == 1:
-        return lambda payload: float("nan")
+    """A handler that answers, fails on purpose, has a bug, or gets the contract wrong."""
+    from sfnsim import PENDING, TaskResponse
 
-    def fails(payload: Any) -> Any:
-        raise TaskFailed("Fuzz.Failure", "on purpose")
+    def raises(exc: BaseException) -> Callable[[Any], Any]:
+        def handler(payload: Any) -> Any:
+            raise exc
+        return handler
 
-    def buggy(payload: Any) -> Any:
-        raise KeyError("missing")
-
-    if pick == 2:
-        return fails
-    if pick == 3:
-        return buggy
-    if pick == 4:
-        return lambda: None  # a wrong signature
-    return lambda payload: payload
+    choices: list[Callable[..., Any]] = [
+        lambda payload: {1, 2}, lambda payload: float("nan"), lambda payload: 10 ** 5000,
+        lambda payload: b"bytes", lambda payload: (row for row in [1]), lambda payload: {"deep": deep(400, rng)},
+        lambda payload: {"big": "x" * 300_000}, lambda payload: PENDING,
+        lambda payload: TaskResponse(value=payload, duration=rng.choice([-1, float("inf"), float("nan"), 1e18, 5])),
+        lambda payload: TaskResponse(error=rng.choice([None, "Custom", 5]), cause=rng.choice([None, "why", {"x": 1}])),
+        raises(TaskFailed("Fuzz.Failure", "on purpose")), raises(TaskFailed(None)),  # type: ignore[arg-type]
+        raises(KeyError("missing")), raises(_Unprintable()), raises(RecursionError("deep")),
+        lambda: None,  # a wrong signature
+    ]
+    if rng.random() < 0.5:
+        return lambda payload: payload
+    return rng.choice(choices)
 
 
 def task_names(definition: Any) -> set[str]:
