@@ -86,3 +86,14 @@ def test_an_exponential_retry_never_overflows() -> None:
         "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": True,
         "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "BackoffRate": 10}]}}})
     assert_timed_out_after_a_year(machine.run({}, handlers={"T": always_fails}, start_time=START))
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), -1, "10"])
+def test_run_for_and_advance_time_take_a_number_of_seconds(seconds: Any) -> None:
+    machine = wait("Seconds", 5)
+    with pytest.raises(InputError, match="run_for: expected a number of virtual seconds >= 0"):
+        machine.start({}, run_for=seconds)
+    execution = machine.start({}, run_for=0)
+    with pytest.raises(InputError, match=r"advance_time\(seconds\): expected a number of virtual seconds >= 0"):
+        execution.advance_time(seconds)
+    assert execution.advance_time(5).status == "SUCCEEDED"

@@ -104,6 +104,8 @@ class ExecutionRunner:
         self.cause: str | None = None
 
     def start(self, until: float | None = None) -> None:
+        if until is not None:
+            _check_seconds(until, "run_for")
         self.history.add("ExecutionStarted", 0, {
             "input": self.input, "roleArn": self.info.role_arn,
         })
@@ -188,6 +190,7 @@ class ExecutionRunner:
 
     def advance_time(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass while callbacks are pending (timeouts may fire)."""
+        _check_seconds(seconds, "advance_time(seconds)")
         deadline = self.scheduler.deadline
         target = self.clock.elapsed + seconds
         self.advance(until=min(target, deadline) if deadline is not None else target)
@@ -250,6 +253,11 @@ def _checked_start_time(start: datetime) -> datetime:
         raise InputError(f"start_time {start.isoformat()} is too late: an execution may run for a year "
                          f"(AWS's quota), which would pass the end of the calendar; use a start before {latest:%Y-%m-%d}")
     return aware
+
+
+def _check_seconds(seconds: Any, what: str) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        raise InputError(f"{what}: expected a number of virtual seconds >= 0, got {seconds!r}")
 
 
 def _checked_s3_objects(objects: Mapping[tuple[str, str], str | bytes]) -> dict[tuple[str, str], str]:
