@@ -38,8 +38,10 @@ except ImportError:  # run from a checkout without an installed package
     sys.path.insert(0, str(HERE.parent / "src"))
     import sfnsim
 
+from floor import floor_seconds  # noqa: E402
 from moto_baseline import MotoBaseline, moto_version  # noqa: E402
-from scenarios import FIXTURES, SCENARIO_NAMES, SCENARIOS, STARTUP, Scenario, Workload  # noqa: E402
+from node_peer import node_peer_version, run_peer  # noqa: E402
+from scenarios import FIXTURES, SCENARIO_NAMES, SCENARIOS, STARTUP, Scenario, Workload, by_name  # noqa: E402
 
 from sfnsim import StateMachine  # noqa: E402
 
@@ -56,8 +58,10 @@ class Budget:
     max_reps: int
 
 
-FULL = {"compile": Budget(1.0, 3, 10), "run": Budget(2.0, 5, 500), "moto": Budget(5.0, 1, 3), "startup": 5}
-QUICK = {"compile": Budget(0.0, 1, 1), "run": Budget(0.0, 2, 2), "moto": Budget(0.0, 1, 1), "startup": 1}
+FULL = {"compile": Budget(1.0, 3, 10), "run": Budget(2.0, 5, 500), "moto": Budget(5.0, 1, 3), "startup": 5,
+        "node": Budget(2.0, 3, 50)}
+QUICK = {"compile": Budget(0.0, 1, 1), "run": Budget(0.0, 2, 2), "moto": Budget(0.0, 1, 1), "startup": 1,
+         "node": Budget(0.0, 1, 1)}
 
 
 @dataclass
@@ -74,6 +78,9 @@ class Result:
     history_events: int = 0
     virtual_seconds: float = 0.0
     moto: dict[str, Any] = field(default_factory=dict)
+    node: dict[str, Any] = field(default_factory=dict)
+    floor_seconds: float | None = None  # the CPython floor for as many transitions (benchmarks/floor.py)
+    peak_rss_bytes: int | None = None  # whole-process peak RSS of one run, in a fresh process
     startup: dict[str, Any] = field(default_factory=dict)
     targets: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -94,10 +101,27 @@ class Result:
         moto_seconds = self.moto.get("run_seconds")
         return moto_seconds / self.run_seconds if moto_seconds and self.run_seconds else None
 
+    @property
+    def node_ratio(self) -> float | None:
+        """sfnsim's run time ÷ the Node peer's (below 1: sfnsim is faster)."""
+        node_seconds = self.node.get("run_seconds")
+        return self.run_seconds / node_seconds if node_seconds and self.run_seconds else None
+
+    @property
+    def floor_ratio(self) -> float | None:
+        """sfnsim's run time ÷ the CPython floor's for as many transitions."""
+        return self.run_seconds / self.floor_seconds if self.floor_seconds and self.run_seconds else None
+
+    @property
+    def microseconds_per_event(self) -> float | None:
+        return self.run_seconds / self.history_events * 1e6 if self.run_seconds and self.history_events else None
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(transitions_per_second=self.transitions_per_second,
-                    microseconds_per_transition=self.microseconds_per_transition, moto_ratio=self.moto_ratio)
+                    microseconds_per_transition=self.microseconds_per_transition, moto_ratio=self.moto_ratio,
+                    node_ratio=self.node_ratio, floor_ratio=self.floor_ratio,
+                    microseconds_per_event=self.microseconds_per_event)
         return data
 
 
@@ -132,9 +156,13 @@ def run_once(machine: StateMachine, workload: Workload) -> tuple[float, Any]:
 def measure_scenario(scenario: Scenario, size: int, budgets: dict[str, Any], profile: bool) -> Result:
     workload = scenario.build(size)
     result = Result(scenario.name, scenario.description, size, note=workload.note)
-    compile_samples = repeat(lambda: timed(lambda: StateMachine.from_dict(workload.definition))[0],
-                             budgets["compile"])
+    compile_budget = budgets["compile"]
+    if size >= 50_000:  # one load of a huge definition is measurement enough
+        compile_budget = Budget(0.0, 1, 1)
+    compile_samples = repeat(lambda: timed(lambda: StateMachine.from_dict(workload.definition))[0], compile_budget)
     result.compile_seconds = statistics.median(compile_samples)
+    if scenario.compile_only:
+        return result
     machine = StateMachine.from_dict(workload.definition)
 
     _, execution = run_once(machine, workload)  # warm-up, and the correctness check
@@ -146,7 +174,10 @@ def measure_scenario(scenario: Scenario, size: int, budgets: dict[str, Any], pro
 
     samples = repeat(lambda: run_once(machine, workload)[0], budgets["run"])
     result.run_seconds, result.run_min_seconds, result.runs = statistics.median(samples), min(samples), len(samples)
+    result.floor_seconds = floor_seconds(result.transitions, workload.input)
     result.peak_memory_bytes = peak_memory(machine, workload)
+    if "memory" in scenario.tags:
+        result.peak_rss_bytes = peak_rss(scenario.name, size)
     if profile:
         result.profile = profile_run(machine, workload)
     return result
@@ -212,16 +243,48 @@ def short_path(filename: str) -> str:
     return "sfnsim/" + filename.split(marker, 1)[1] if marker in filename else Path(filename).name
 
 
+def peak_rss(name: str, size: int) -> int | None:
+    """Peak RSS of a fresh process that loads and runs the scenario once (benchmarks/rss_probe.py)."""
+    completed = subprocess.run([sys.executable, str(HERE / "rss_probe.py"), name, str(size)],
+                               capture_output=True, text=True, timeout=600)
+    return int(completed.stdout.split()[-1]) if completed.returncode == 0 and completed.stdout.strip() else None
+
+
+NODE_OFF = "the Node peer not run (--no-node, or node/npm not available)"
+
+
+def measure_node(scenario: Scenario, workload: Workload, budget: Budget, available: bool) -> dict[str, Any]:
+    if scenario.node is not None or scenario.compile_only:
+        return {"skipped": scenario.node} if scenario.node else {}
+    if not available:
+        return {"skipped": NODE_OFF}
+    try:
+        measured = run_peer(workload.definition, workload.input, budget.min_reps, budget.seconds)
+    except Exception as exc:  # noqa: BLE001 - a peer failing on a scenario is a finding, not a crash
+        return {"problem": f"the Node peer failed: {type(exc).__name__}: {exc}"}
+    problem = workload.expect(measured.pop("output", None))
+    if problem:
+        measured["problem"] = f"the Node peer's output: {problem}"
+    return measured
+
+
 MOTO_OFF = "moto not run (--no-moto, or moto not installed)"
 
 
 def measure_moto(scenario: Scenario, workload: Workload, transitions: int, budget: Budget,
-                 moto: MotoBaseline | None) -> dict[str, Any]:
-    if scenario.moto is not None:
-        return {"skipped": scenario.moto}
-    if moto is None:
+                 available: bool) -> dict[str, Any]:
+    if scenario.moto is not None or scenario.compile_only:
+        return {"skipped": scenario.moto} if scenario.moto else {}
+    if not available:
         return {"skipped": MOTO_OFF}
-    runs = repeat(lambda: moto.run(workload.definition, workload.input), budget)
+
+    def fresh_run() -> Any:
+        # A fresh mock per execution: moto 5.2.x fails a second start_execution in one mock session
+        # ("cannot pickle '_thread.RLock' object"). Starting the mock is outside the timed window.
+        with MotoBaseline() as moto:
+            return moto.run(workload.definition, workload.input)
+
+    runs = repeat(fresh_run, budget)
     last = runs[-1]
     measured: dict[str, Any] = {
         "run_seconds": statistics.median(r.run_seconds for r in runs),
@@ -254,17 +317,33 @@ def measure_startup(runs: int, profile: bool) -> Result:
         cold = median_process_seconds(args, 1, env)
         completed = subprocess.run(args, capture_output=True, text=True, env=env)
         timings = {label: median_process_seconds(cmd, runs, env) for label, cmd in (
-            ("python_seconds", [sys.executable, "-c", "pass"]),
-            ("import_seconds", [sys.executable, "-c", "import sfnsim"]),
+            ("python_seconds", [sys.executable, "-c", "import json"]),
+            ("import_seconds", [sys.executable, "-c", "import json, sfnsim"]),
             ("cli_seconds", args))}
+        timings.update(plugin_overhead(runs, env))
         if profile:
             result.profile = import_profile(args, env)
     result.startup = {**timings, "cold_cli_seconds": cold, "command": " ".join(args), "runs": runs,
-                      "cli_minus_python_seconds": timings["cli_seconds"] - timings["python_seconds"]}
+                      "cli_minus_python_seconds": timings["cli_seconds"] - timings["python_seconds"],
+                      "cli_over_python": timings["cli_seconds"] / timings["python_seconds"],
+                      "import_minus_python_seconds": timings["import_seconds"] - timings["python_seconds"]}
     result.run_seconds = timings["cli_seconds"]
     if completed.returncode != 0:
         result.problems.append(f"exit code {completed.returncode}: {completed.stderr.strip()[-300:]}")
     return result
+
+
+def plugin_overhead(runs: int, env: dict[str, str]) -> dict[str, float]:
+    """A pytest session that does not use sfnsim, with its plugin loaded (as installed) and without."""
+    with tempfile.TemporaryDirectory(prefix="sfnsim-bench-plugin-") as folder:
+        Path(folder, "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+        base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_plain.py"]
+        for command in (base, [*base, "-p", "no:sfnsim"]):  # fill the bytecode cache for both first
+            subprocess.run(command, capture_output=True, env=env, cwd=folder)
+        with_plugin = median_process_seconds(base, runs, env, cwd=folder)
+        without = median_process_seconds([*base, "-p", "no:sfnsim"], runs, env, cwd=folder)
+    return {"pytest_with_plugin_seconds": with_plugin, "pytest_without_plugin_seconds": without,
+            "plugin_seconds": with_plugin - without}
 
 
 def import_profile(args: list[str], env: dict[str, str], top: int = 15) -> list[dict[str, Any]]:
@@ -295,10 +374,10 @@ def cli_command() -> list[str] | None:
     return [found] if found else [sys.executable, "-m", "sfnsim.cli"]
 
 
-def median_process_seconds(command: list[str], runs: int, env: dict[str, str]) -> float:
+def median_process_seconds(command: list[str], runs: int, env: dict[str, str], cwd: str | None = None) -> float:
     samples = []
     for _ in range(runs):
-        seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, env=env))
+        seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, env=env, cwd=cwd))
         samples.append(seconds)
     return statistics.median(samples)
 
@@ -315,15 +394,36 @@ def _under(value: float | None, ceiling: float, unit: str, scale: float = 1.0) -
     return None if value is None else (value < ceiling, f"{value * scale:.3g}{unit} (< {ceiling * scale:g}{unit})")
 
 
+def _ratio_at_most(value: float | None, ceiling: float, what: str) -> tuple[bool, str] | None:
+    return None if value is None else (value <= ceiling, f"{value:.2f}× {what} (≤ {ceiling:g}×)")
+
+
 TARGETS: dict[str, list[Check]] = {
     "pass_chain": [lambda r: _at_least(r.transitions_per_second, 100_000, " tr/s")],
-    "map_10k": [lambda r: _under(r.run_seconds, 0.2, " s")],
+    "pass_chain_10k": [lambda r: _ratio_at_most(r.floor_ratio, 2, "the floor")],
+    "map_10k": [lambda r: _under(r.run_seconds, 0.2, " s"), lambda r: _ratio_at_most(r.floor_ratio, 4, "the floor")],
+    "load_100k": [lambda r: _under(r.compile_seconds, 10, " s")],
+    "dmap_s3_100k": [lambda r: _under(r.peak_rss_bytes / 2**20 if r.peak_rss_bytes else None, 200, " MiB peak RSS")],
     # "A one-day Wait costs no real time": a Wait may cost no more than a millisecond of wall time.
     "wait_days": [lambda r: _under(r.run_seconds / r.transitions if r.run_seconds and r.transitions else None,
                                    0.001, " ms/Wait", scale=1000)],
-    STARTUP: [lambda r: _under(r.startup.get("cli_seconds"), 0.3, " s")],
+    STARTUP: [lambda r: _under(r.startup.get("cli_seconds"), 0.3, " s"),
+              lambda r: _ratio_at_most(r.startup.get("cli_over_python"), 3, "bare Python (`python -c 'import json'`)"),
+              lambda r: _under(r.startup.get("import_minus_python_seconds"), 0.030, " ms added by `import sfnsim`",
+                               scale=1000),
+              lambda r: _under(r.startup.get("plugin_seconds"), 0.010, " ms added by the pytest plugin", scale=1000)],
 }
 MOTO_TARGET: Check = lambda r: _at_least(r.moto_ratio, 1000, "×")  # noqa: E731
+
+
+def loading_ratio(results: list[Result]) -> None:
+    """Loading must be linear: 10,000 states may cost at most 15× what 1,000 do (judged on load_10k)."""
+    by = {r.name: r for r in results}
+    small, large = by.get("load_1k"), by.get("load_10k")
+    if small and large and small.compile_seconds and large.compile_seconds:
+        ratio = large.compile_seconds / small.compile_seconds
+        large.targets.append({"target": f"{ratio:.1f}× load_1k (≤ 15×: linear in the states)",
+                              "passed": ratio <= 15})
 
 
 def evaluate_targets(result: Result, quick: bool) -> None:
@@ -336,16 +436,17 @@ def evaluate_targets(result: Result, quick: bool) -> None:
 
 
 # -- output -----------------------------------------------------------------------------------------
-COLUMNS = ("scenario", "transitions", "compile ms", "run ms", "runs", "transitions/s", "µs/transition",
-           "× Pass", "peak MiB", "moto run ms", "× moto")
+COLUMNS = ("scenario", "transitions", "compile ms", "run ms", "runs", "µs/transition", "µs/event",
+           "× floor", "peak MiB", "node ms", "÷ node", "moto ms", "× moto")
 
 
 def table_rows(results: list[Result]) -> list[list[str]]:
     return [[r.name, _num(r.transitions or None, ",.0f"), _ms(r.compile_seconds), _ms(r.run_seconds),
              str(r.runs or r.startup.get("runs", "-")),
-             _num(r.transitions_per_second, ",.0f"), _num(r.microseconds_per_transition, ".2f"),
-             _num(r.relative_cost, ".1f"),
-             _num(r.peak_memory_bytes / 2**20 if r.peak_memory_bytes else None, ".2f"),
+             _num(r.microseconds_per_transition, ".2f"), _num(r.microseconds_per_event, ".2f"),
+             _num(r.floor_ratio, ".2f"),
+             _num((r.peak_rss_bytes or r.peak_memory_bytes or 0) / 2**20 or None, ".1f"),
+             _ms(r.node.get("run_seconds")), _num(r.node_ratio, ".2f"),
              _ms(r.moto.get("run_seconds")), _num(r.moto_ratio, ",.0f")] for r in results]
 
 
@@ -364,17 +465,25 @@ def target_lines(results: list[Result]) -> list[str]:
 
 def notes(results: list[Result]) -> list[str]:
     lines = [MOTO_OFF] if any(r.moto.get("skipped") == MOTO_OFF for r in results) else []
+    lines += [NODE_OFF] if any(r.node.get("skipped") == NODE_OFF for r in results) else []
     for r in results:
-        skipped = r.moto.get("skipped")
-        for text in [r.note, None if skipped == MOTO_OFF else skipped, r.moto.get("problem"), *r.problems]:
+        skipped, node_skipped = r.moto.get("skipped"), r.node.get("skipped")
+        for text in [r.note, None if skipped == MOTO_OFF else skipped, r.moto.get("problem"),
+                     None if node_skipped == NODE_OFF else node_skipped, r.node.get("problem"), *r.problems]:
             if text:
                 lines.append(f"{r.name}: {text}")
+        if r.peak_rss_bytes:
+            lines.append(f"{r.name}: peak RSS {r.peak_rss_bytes / 2**20:.1f} MiB (a fresh process: imports, "
+                         f"the input, one run); tracemalloc peak of the run alone "
+                         f"{(r.peak_memory_bytes or 0) / 2**20:.1f} MiB")
         if r.startup:
             s = r.startup
-            lines.append(f"{r.name}: `python -c pass` {_ms(s['python_seconds'])} ms, `import sfnsim` "
+            lines.append(f"{r.name}: `python -c 'import json'` {_ms(s['python_seconds'])} ms, `import sfnsim` "
                          f"{_ms(s['import_seconds'])} ms, `sfnsim run` {_ms(s['cli_seconds'])} ms "
-                         f"(+{_ms(s['cli_minus_python_seconds'])} ms over bare Python; median of {s['runs']}, "
-                         f"bytecode cached; {_ms(s['cold_cli_seconds'])} ms with an empty bytecode cache)")
+                         f"({s['cli_over_python']:.1f}× bare Python; median of {s['runs']}, "
+                         f"bytecode cached; {_ms(s['cold_cli_seconds'])} ms with an empty bytecode cache); "
+                         f"a pytest session not using sfnsim: {_ms(s['pytest_with_plugin_seconds'])} ms with "
+                         f"the plugin, {_ms(s['pytest_without_plugin_seconds'])} ms without")
     return lines
 
 
@@ -388,6 +497,7 @@ def _num(value: float | None, spec: str) -> str:
 
 def render(results: list[Result], meta: dict[str, Any]) -> None:
     title = (f"sfnsim {meta['sfnsim']} · Python {meta['python']} · moto {meta['moto'] or 'not run'}"
+             f" · aws-local-stepfunctions {meta['node_peer'] or 'not run'}"
              + (" · QUICK (tiny sizes, targets not judged)" if meta["quick"] else ""))
     rows = table_rows(results)
     footer = ["", "Targets:", *target_lines(results), "", "Notes:", *notes(results)]
@@ -434,6 +544,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenario", action="append", choices=SCENARIO_NAMES, metavar="NAME",
                         help=f"run only this scenario (repeatable): {', '.join(SCENARIO_NAMES)}")
     parser.add_argument("--no-moto", action="store_true", help="skip the moto baseline")
+    parser.add_argument("--no-node", action="store_true",
+                        help="skip the Node peer (aws-local-stepfunctions, installed with npm on first use)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile one run of the Pass chain and the 10k Map (or of each --scenario); "
                              "the slowest imports of the CLI")
@@ -446,8 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenario or list(SCENARIO_NAMES)
     budgets = QUICK if args.quick else FULL
     version = None if args.no_moto else moto_version()
+    peer = None if args.no_node else node_peer_version()
     meta = {"sfnsim": sfnsim.__version__, "python": platform.python_version(), "platform": platform.platform(),
-            "machine": platform.machine(), "moto": version, "quick": args.quick,
+            "machine": platform.machine(), "moto": version, "node_peer": peer, "quick": args.quick,
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
     selected = [s for s in SCENARIOS if s.name in names]
@@ -455,18 +568,22 @@ def main(argv: list[str] | None = None) -> int:
     settle(selected)
     results = [guarded(s, lambda s=s: measure_scenario(s, sizes[s.name], budgets, args.profile and (
         bool(args.scenario) or "profile" in s.tags))) for s in selected]
+    for scenario, result in zip(selected, results):
+        if result.runs or scenario.compile_only:
+            result.node = measure_node(scenario, scenario.build(sizes[scenario.name]), budgets["node"], peer is not None)
     # moto last: the state it keeps (every execution's history) would slow the garbage collector
     # during sfnsim's runs and skew them.
-    with (MotoBaseline() if version else _Nothing()) as moto:
-        for scenario, result in zip(selected, results):
-            if result.runs:
-                result.moto = guarded_moto(lambda s=scenario, r=result: measure_moto(
-                    s, s.build(sizes[s.name]), r.transitions, budgets["moto"], moto))
+    for scenario, result in zip(selected, results):
+        if result.runs or scenario.compile_only:
+            result.moto = guarded_moto(lambda s=scenario, r=result: measure_moto(
+                s, s.build(sizes[s.name]), r.transitions, budgets["moto"], version is not None))
     if STARTUP in names:
         results.append(measure_startup(budgets["startup"], args.profile))
     set_relative_costs(results)
     for result in results:
         evaluate_targets(result, args.quick)
+    if not args.quick:
+        loading_ratio(results)
 
     render(results, meta)
     render_profiles(results)
@@ -505,14 +622,6 @@ def guarded_moto(measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return measure()
     except Exception as exc:  # noqa: BLE001 - moto failing on a scenario is a finding, not a crash
         return {"problem": f"moto failed: {type(exc).__name__}: {exc}"}
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class Scenario:
     quick_size: int
     moto: str | None = None  # None: moto runs it too; otherwise why it is not compared
     tags: frozenset[str] = field(default_factory=frozenset)
+    node: str | None = None  # None: the Node peer runs it too; otherwise why it is not compared
+    compile_only: bool = False  # measures loading (from_dict) alone, not runs
 
 
 # -- definitions ----------------------------------------------------------------------------------
@@ -102,8 +104,9 @@ def inline_map(size: int) -> Workload:
             },
         },
     }
-    expected = [{"label": f"item {i}"} for i in range(size)]
-    return Workload(definition, {"items": list(range(size))}, transitions=1 + size, expect=_equals(expected))
+    # Items from 1: aws-local-stepfunctions 3.0.0 fails States.Format on a 0 ("'$' does not point to a value").
+    expected = [{"label": f"item {i}"} for i in range(1, size + 1)]
+    return Workload(definition, {"items": list(range(1, size + 1))}, transitions=1 + size, expect=_equals(expected))
 
 
 def parallel_grid(size: int) -> Workload:
@@ -201,6 +204,59 @@ def _example_handlers() -> ModuleType:
     return sys.modules[name]
 
 
+def task_map(size: int) -> Workload:
+    """A Map over ``size`` items, each running a chain of five Lambda Tasks answered by Python handlers."""
+    steps = ["Fetch", "Parse", "Enrich", "Score", "Store"]
+    states: dict[str, Any] = {}
+    for name, following in zip(steps, steps[1:] + [None]):
+        state: dict[str, Any] = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                 "Parameters": {"FunctionName": LAMBDA_ARN.format(name.lower()), "Payload.$": "$"},
+                                 "ResultSelector": {"value.$": "$.Payload"}, "OutputPath": "$.value"}
+        states[name] = {**state, "Next": following} if following else {**state, "End": True}
+    definition = {"StartAt": "EachRecord", "States": {"EachRecord": {
+        "Type": "Map", "ItemsPath": "$.records", "MaxConcurrency": 40,
+        "ItemProcessor": {"StartAt": steps[0], "States": states}, "End": True}}}
+
+    def handlers() -> dict[str, Any]:
+        return {"Fetch": lambda e: {"id": e, "raw": f"record-{e}"}, "Parse": lambda e: {**e, "parsed": True},
+                "Enrich": lambda e: {**e, "region": "eu"}, "Score": lambda e: {**e, "score": e["id"] % 7},
+                "Store": lambda e: {"id": e["id"], "score": e["score"]}}
+
+    expected = [{"id": i, "score": i % 7} for i in range(size)]
+    return Workload(definition, {"records": list(range(size))}, transitions=1 + 5 * size, handlers=handlers,
+                    expect=_equals(expected), note="5 Lambda Tasks per item, Python handlers")
+
+
+def distributed_s3_map(size: int) -> Workload:
+    """A Distributed Map reading ``size`` CSV rows from S3, batched by 100, results written to S3."""
+    rows = "\n".join(["id,amount", *(f"{i},{i % 97}" for i in range(size))])
+    definition = {"StartAt": "EachBatch", "States": {"EachBatch": {
+        "Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                       "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                       "Parameters": {"Bucket": "lake", "Key": "orders.csv"}},
+        "ItemBatcher": {"MaxItemsPerBatch": 100},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                          "StartAt": "Count", "States": {"Count": {
+                              "Type": "Pass", "Parameters": {"rows.$": "States.ArrayLength($.Items)"}, "End": True}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": "lake", "Prefix": "results"}},
+        "End": True}}}
+    batches = -(-size // 100)
+
+    def expect(output: Any) -> str | None:
+        written = output.get("ResultWriterDetails") if isinstance(output, dict) else None
+        return None if written else f"no ResultWriterDetails in the output: {_short(output)}"
+
+    return Workload(definition, {}, transitions=1, expect=expect,
+                    options={"s3_objects": {("lake", "orders.csv"): rows}},
+                    note=f"{size:,} CSV rows in {batches:,} batches; child executions have their own histories")
+
+
+def chain_for_loading(size: int) -> Workload:
+    return pass_chain(size)
+
+
 def _equals(expected: Any) -> Callable[[Any], str | None]:
     def check(output: Any) -> str | None:
         return None if output == expected else f"unexpected output: {_short(output)}"
@@ -213,17 +269,29 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 REAL_SLEEPS = "not comparable: moto sleeps for real"
+PYTHON_HANDLERS = "not comparable: Python handlers"
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("pass_chain", "chain of 1,000 Pass states", pass_chain, 1000, 10, tags=frozenset({"profile"})),
     Scenario("choice_loop", "Choice loop, 2,000 iterations counting with States.MathAdd", choice_loop, 2000, 5),
     Scenario("map_1k", "inline Map over 1,000 items, Pass with States.Format", inline_map, 1000, 10),
     Scenario("parallel_20x20", "Parallel of 20 branches × 20 Pass states", parallel_grid, 20, 3),
-    Scenario("wait_days", "50 Wait states of one day each", wait_days, 50, 3, moto=REAL_SLEEPS),
+    Scenario("wait_days", "50 Wait states of one day each", wait_days, 50, 3, moto=REAL_SLEEPS,
+             node="not comparable: the peer sleeps for real"),
     Scenario("retry_backoff", "Task fails twice then succeeds, with back-off", retry_backoff, 1, 1,
-             moto=REAL_SLEEPS + " (and needs a Lambda)"),
+             moto=REAL_SLEEPS + " (and needs a Lambda)", node=PYTHON_HANDLERS),
     Scenario("map_10k", "inline Map over 10,000 items", inline_map, 10_000, 20, tags=frozenset({"profile"})),
     Scenario("example_pipeline", "the daily ETL example with its handlers and mocks", example_pipeline, 1, 1,
-             moto=REAL_SLEEPS + " (Wait states) and needs Lambdas"),
+             moto=REAL_SLEEPS + " (Wait states) and needs Lambdas", node=PYTHON_HANDLERS),
+    Scenario("pass_chain_10k", "chain of 10,000 Pass states", pass_chain, 10_000, 20),
+    Scenario("map_tasks_1k", "inline Map over 1,000 items, each a chain of 5 Lambda Tasks (Python handlers)",
+             task_map, 1000, 5, moto="not comparable: needs Lambdas", node=PYTHON_HANDLERS),
+    Scenario("load_1k", "loading (parse, validate, compile) a 1,000-state chain", chain_for_loading, 1000, 100,
+             compile_only=True),
+    Scenario("load_10k", "loading a 10,000-state chain", chain_for_loading, 10_000, 1000, compile_only=True),
+    Scenario("load_100k", "loading a 100,000-state chain", chain_for_loading, 100_000, 2000, compile_only=True),
+    Scenario("dmap_s3_100k", "Distributed Map over 100,000 S3 CSV rows (ItemReader, ItemBatcher, ResultWriter)",
+             distributed_s3_map, 100_000, 500, moto="not comparable: needs S3",
+             node="not comparable: the peer has no ItemReader", tags=frozenset({"memory"})),
 )
 # Measured as a whole process by the runner, not as an in-process workload.
 STARTUP = "cli_startup"

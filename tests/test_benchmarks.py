@@ -21,7 +21,7 @@ ONE_DAY = 86_400
 def quick_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One ``--quick --no-moto`` run of every scenario, as a user would start it."""
     output = tmp_path_factory.mktemp("bench") / "latest.json"
-    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto",
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto", "--no-node",
                                 "--output", str(output)], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(output.read_text())
@@ -46,10 +46,12 @@ def scenario(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 # Quick sizes: 10 Pass states; 5 loop iterations (Init, 6 checks, 2 per iteration, Done);
-# 10 and 20 Map items (the Map state + one Pass each); 3 branches of 3; 3 Waits; one Task.
+# 10 and 20 Map items (the Map state + one Pass each); 3 branches of 3; 3 Waits; one Task;
+# 20 Pass states; 5 Map items of 5 Tasks each; a Distributed Map (its children have their own histories).
 @pytest.mark.parametrize("name, transitions", [
     ("pass_chain", 10), ("choice_loop", 18), ("map_1k", 11), ("parallel_20x20", 10),
-    ("wait_days", 3), ("retry_backoff", 1), ("map_10k", 21),
+    ("wait_days", 3), ("retry_backoff", 1), ("map_10k", 21), ("pass_chain_10k", 20), ("map_tasks_1k", 26),
+    ("dmap_s3_100k", 1),
 ])
 def test_quick_run_measures_each_scenario(quick_report: dict[str, Any], name: str, transitions: int) -> None:
     result = scenario(quick_report, name)
@@ -60,6 +62,31 @@ def test_quick_run_measures_each_scenario(quick_report: dict[str, Any], name: st
     assert result["peak_memory_bytes"] > 0
     assert result["moto"] == {"skipped": "moto not run (--no-moto, or moto not installed)"} or \
         result["moto"]["skipped"].startswith("not comparable")
+    # the CPython floor is measured in the same run, for as many transitions
+    assert result["floor_seconds"] > 0
+    assert result["floor_ratio"] == pytest.approx(result["run_seconds"] / result["floor_seconds"])
+
+
+def test_loading_is_measured_alone_for_each_size(quick_report: dict[str, Any]) -> None:
+    loads = [scenario(quick_report, name) for name in ("load_1k", "load_10k", "load_100k")]
+    assert [load["size"] for load in loads] == [100, 1000, 2000]
+    assert all(load["compile_seconds"] > 0 and load["run_seconds"] is None for load in loads)
+
+
+def test_the_distributed_map_reports_a_fresh_process_peak_rss(quick_report: dict[str, Any]) -> None:
+    result = scenario(quick_report, "dmap_s3_100k")
+    assert result["peak_rss_bytes"] > 10 * 2**20  # at least the interpreter and sfnsim's imports
+
+
+def test_the_floor_builds_two_aws_shaped_events_per_transition(bench: dict[str, ModuleType]) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        floor = importlib.import_module("floor")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    events = floor.build_events(3, {"x": 1})
+    assert [e["type"] for e in events] == ["ExecutionStarted"] + ["PassStateEntered", "PassStateExited"] * 3
+    assert [e["previousEventId"] for e in events] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_the_example_pipeline_runs_correctly(quick_report: dict[str, Any]) -> None:
@@ -71,7 +98,7 @@ def test_the_example_pipeline_runs_correctly(quick_report: dict[str, Any]) -> No
 
 def test_quick_run_prints_a_table_and_marks_targets_unjudged(quick_report: dict[str, Any]) -> None:
     assert quick_report["meta"]["quick"] is True
-    assert "transitions/s" in quick_report["stdout"]
+    assert "µs/transition" in quick_report["stdout"] and "× floor" in quick_report["stdout"]
     judged = [t for s in quick_report["scenarios"] for t in s["targets"]]
     assert judged and all(t["passed"] is None for t in judged)
 
@@ -86,14 +113,17 @@ def test_startup_is_measured_or_skipped_with_a_note(quick_report: dict[str, Any]
     result = scenario(quick_report, "cli_startup")
     if result["startup"]:
         assert result["problems"] == []
-        assert result["startup"]["cli_seconds"] > result["startup"]["python_seconds"] > 0
+        startup = result["startup"]
+        assert startup["cli_seconds"] > startup["python_seconds"] > 0
+        assert startup["cli_over_python"] == pytest.approx(startup["cli_seconds"] / startup["python_seconds"])
+        assert startup["pytest_with_plugin_seconds"] > 0 and startup["pytest_without_plugin_seconds"] > 0
     else:
         assert "not there yet" in result["note"]
 
 
 def test_one_scenario_can_be_selected(tmp_path: Path) -> None:
     output = tmp_path / "one.json"
-    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto",
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto", "--no-node",
                                 "--scenario", "wait_days", "--output", str(output)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
@@ -102,7 +132,7 @@ def test_one_scenario_can_be_selected(tmp_path: Path) -> None:
 
 def test_profile_lists_sfnsim_hotspots_by_own_time(tmp_path: Path) -> None:
     output = tmp_path / "profile.json"
-    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto", "--profile",
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-moto", "--no-node", "--profile",
                                 "--scenario", "pass_chain", "--output", str(output)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
@@ -148,3 +178,16 @@ def test_moto_baseline_runs_a_definition_for_real(bench: dict[str, ModuleType]) 
         result = moto.run(workload.definition, workload.input)
     assert (result.status, result.transitions, result.output) == ("SUCCEEDED", 3, workload.input)
     assert result.run_seconds > 0
+
+
+def test_the_node_peer_runs_a_definition_when_installed(bench: dict[str, ModuleType]) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        node_peer = importlib.import_module("node_peer")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    if node_peer.node_peer_version(install=False) is None:
+        pytest.skip("the Node peer is not installed (python benchmarks/run.py installs it with npm on first use)")
+    workload = bench["scenarios"].pass_chain(3)
+    measured = node_peer.run_peer(workload.definition, workload.input, runs=2, seconds=0)
+    assert measured["output"] == workload.input and measured["runs"] == 2 and measured["run_seconds"] > 0
