@@ -197,7 +197,7 @@ def test_distributed_map_children_are_inspectable() -> None:
     assert execution.children[0].history[-1]["type"] == "ExecutionSucceeded"
 
 
-def test_the_command_line_shows_the_children_in_run_and_walk(tmp_path: Path) -> None:
+def test_the_command_line_shows_the_children_in_run_walk_and_the_report(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from sfnsim.cli import main
@@ -215,6 +215,9 @@ def test_the_command_line_shows_the_children_in_run_and_walk(tmp_path: Path) -> 
     assert told.exit_code == 0, told.output
     assert "Child execution started by RunJob:" in told.output
     assert "Walkthrough of partition-job (execution " in told.output
+    report = tmp_path / "report.html"
+    assert CliRunner().invoke(main, ["run", *common, "--report", str(report)]).exit_code == 0
+    assert "Child execution started by RunJob: partition-job (execution " in report.read_text()
     as_json = json.loads(CliRunner().invoke(main, ["run", *common, "--json"]).output)
     (child,) = as_json["children"]
     assert (child["kind"], child["startedBy"], child["output"]) == ("startExecution", "RunJob", {"rows": 1})

@@ -47,22 +47,7 @@ def render_report(execution: "Execution", *, title: str | None = None) -> str:
 
 def render_walkthrough_html(walkthrough: Walkthrough, *, title: str | None = None) -> str:
     heading = title or _("Run of {machine}").format(machine=walkthrough.machine_name)
-    body = [
-        f"<h1>{escape(heading)}</h1>",
-        _summary(walkthrough),
-        '<section id="graph"><h2>' + escape(_("The state machine and the path taken")) + "</h2>",
-        f'<div class="graph-box">{render_svg(walkthrough.definition, path_of(walkthrough))}</div>',
-        _legend(),
-        "</section>",
-        '<section id="timeline"><h2>' + escape(_("Timeline (virtual time)")) + "</h2>",
-        timeline_svg(walkthrough),
-        "</section>",
-        '<section id="states"><h2>' + escape(_("State by state")) + "</h2>",
-        _items(tell_opening(walkthrough)),
-        *(_block_html(block) for block in walkthrough.blocks()),
-        '<div class="ending">', _items(tell_ending(walkthrough)), "</div>",
-        "</section>",
-    ]
+    body = [f"<h1>{escape(heading)}</h1>", *_sections(walkthrough, top=True)]
     return "\n".join([
         "<!DOCTYPE html>",
         f'<html lang="{current_language()}"><head><meta charset="utf-8">',
@@ -75,6 +60,34 @@ def render_walkthrough_html(walkthrough: Walkthrough, *, title: str | None = Non
         "</body></html>",
         "",
     ])
+
+
+def _sections(walkthrough: Walkthrough, *, top: bool) -> list[str]:
+    """Summary, graph, timeline and states of one execution, then of each child execution it started."""
+    def opening(section: str, text: str) -> str:
+        return (f'<section id="{section}">' if top else f'<section class="{section}">') + "<h2>" + escape(text) + "</h2>"
+
+    sections = [
+        _summary(walkthrough),
+        opening("graph", _("The state machine and the path taken")),
+        f'<div class="graph-box">{render_svg(walkthrough.definition, path_of(walkthrough))}</div>',
+        _legend(),
+        "</section>",
+        opening("timeline", _("Timeline (virtual time)")),
+        timeline_svg(walkthrough),
+        "</section>",
+        opening("states", _("State by state")),
+        _items(tell_opening(walkthrough)),
+        *(_block_html(block) for block in walkthrough.blocks()),
+        '<div class="ending">', _items(tell_ending(walkthrough)), "</div>",
+        "</section>",
+    ]
+    for child in walkthrough.children:
+        started = _("Child execution started by {state}:").format(state=child.started_by)
+        sections += ['<section class="child-execution">',
+                     f"<h2>{escape(started)} {escape(child.machine_name)}</h2>",
+                     *_sections(child, top=False), "</section>"]
+    return sections
 
 
 def path_of(walkthrough: Walkthrough) -> Run:
