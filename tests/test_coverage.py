@@ -341,19 +341,26 @@ Resources:
 
 def test_machines_of_one_template_are_apart_and_a_started_child_counts_for_its_own(pytester: pytest.Pytester):
     (pytester.path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
+    (pytester.path / "hello.asl.json").write_text('{"StartAt": "Hi", "States": {"Hi": {"Type": "Succeed"}}}',
+                                                  encoding="utf-8")
     pytester.makepyfile(test_template="""
         def test_intake(sfn):
             sfn.load("template.yaml", machine="Intake").run({"ok": True}).assert_succeeded()
+
+        def test_only_loads(sfn):
+            sfn.load("hello.asl.json")
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sfn-cov-report=json:cov.json")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     report = json.loads((pytester.path / "cov.json").read_text(encoding="utf-8"))
     figures = {(m["source"], m["name"]): (m["executions"], m["states"]["covered"], m["states"]["total"],
                                           m["branches"]["covered"], m["branches"]["total"]) for m in report["machines"]}
     # Intake: Check and Archive of its 3 states, Choices[0] of its 2 branches. Archive started the
     # sibling machine (named by its StateMachineName) as a child execution: its one state counts there.
-    assert figures == {("template.yaml", "Intake"): (1, 2, 3, 1, 2), ("template.yaml", "archive-orders"): (1, 1, 1, 0, 0)}
-    assert report["percent"] == 66.67  # (2 + 1 + 1) / (3 + 2 + 1)
+    # hello was loaded and never run: 0 of its 1 state.
+    assert figures == {("template.yaml", "Intake"): (1, 2, 3, 1, 2), ("template.yaml", "archive-orders"): (1, 1, 1, 0, 0),
+                       ("hello.asl.json", "hello"): (0, 0, 1, 0, 0)}
+    assert report["percent"] == 57.14  # (2 + 1 + 1 + 0) / (3 + 2 + 1 + 1)
 
 
 def test_the_cli_reads_one_machine_of_a_template(tmp_path: Path):
