@@ -599,3 +599,16 @@ def test_a_stop_action_aborts_at_the_start_instant():
     actual = runner.run_case(case)
     assert actual["status"] == "ABORTED"
     assert [e["type"] for e in actual["events"]][-2:] == ["WaitStateAborted", "ExecutionAborted"]
+
+
+def test_an_activity_the_recording_shows_never_scheduled_replays_as_a_missing_activity() -> None:
+    # Recorded on AWS: TaskStateEntered, then ExecutionFailed (no ActivityScheduled): the activity
+    # had been deleted, which the runner replays with mock.no_such_activity().
+    case = conformance_case("TestActivities::test_activity_task_on_deleted::get_execution_history")
+    from sfnsim.conformance.replay import missing_activities
+
+    assert missing_activities(case["definition"], case["events"], case["task_results"]) == ["ActivityTask"]
+    result = compare_case(case, runner.run_case(case))
+    assert result.passed, result
+    busy = conformance_case("TestActivities::test_activity_task::get_execution_history")
+    assert missing_activities(busy["definition"], busy["events"], busy["task_results"]) == []

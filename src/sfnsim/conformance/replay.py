@@ -72,6 +72,25 @@ _RESPONSES: dict[str, Callable[[dict], TaskResponse]] = {
 }
 
 
+def missing_activities(definition: dict, events: list[dict] | None, task_results: list[dict]) -> list[str]:
+    """Activity Task states that the recording shows were never scheduled: entered, and the event
+    that follows the entry is not ``ActivityScheduled`` (AWS found no such activity)."""
+    if not events:
+        return []
+    answered = {entry.get("state") for entry in task_results}
+    activities = {name for name, state in _states(definition)
+                  if state.get("Type") == "Task" and ":activity:" in str(state.get("Resource", ""))}
+    missing = []
+    for event in events:
+        name = (event.get("stateEnteredEventDetails") or {}).get("name")
+        if event.get("type") != "TaskStateEntered" or name not in activities or name in answered:
+            continue
+        following = next((e for e in events if e.get("previousEventId") == event.get("id")), None)
+        if following is not None and following.get("type") != "ActivityScheduled" and name not in missing:
+            missing.append(name)
+    return missing
+
+
 def task_state_names(definition: dict) -> list[str]:
     """Names of every Task state in a definition, nested Parallel branches and Map bodies included."""
     names: list[str] = []

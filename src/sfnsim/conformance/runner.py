@@ -18,8 +18,9 @@ from typing import Any
 
 from sfnsim.conformance.compare import CaseResult, compare_case
 from sfnsim.conformance.placeholders import Matcher
-from sfnsim.conformance.replay import TaskReplay, task_state_names
+from sfnsim.conformance.replay import TaskReplay, missing_activities, task_state_names
 from sfnsim.errors import DefinitionError, SfnSimError, UnsupportedFeatureError
+from sfnsim.tasks.outcomes import missing_activity
 
 #: Wall-clock seconds one case may take; the engine runs on a virtual clock, so more means a hang.
 DEFAULT_CASE_TIMEOUT = 10.0
@@ -113,6 +114,8 @@ def run_case(case: dict, *, timeout: float | None = DEFAULT_CASE_TIMEOUT) -> dic
     replay = TaskReplay(case.get("task_results") or [], Matcher(case.get("placeholders")),
                         callbacks_by_actions=any(a.startswith("send_task_") for a in actions))
     handlers = replay.handlers(task_state_names(case.get("definition") or {}))
+    for name in missing_activities(case.get("definition") or {}, case.get("events"), case.get("task_results") or []):
+        handlers[name] = missing_activity()  # the recording shows the activity was not there
     try:
         with _deadline(timeout):
             execution = _execute(state_machine_class, case, handlers)
