@@ -153,3 +153,11 @@ def test_every_state_type_of_the_language_has_an_executor() -> None:
     from sfnsim.engine.compiler import EXECUTORS
 
     assert set(EXECUTORS) == set(STATE_MODELS)
+
+
+def test_history_and_tasks_do_not_import_each_other() -> None:
+    """They share a layer: the engine records events and asks for task results, each on its own."""
+    crossing = [f"{module} imports {target}" for module, targets in _graph(runtime_only=False).items()
+                for target in targets
+                if {module.split(".")[1], target.split(".")[1]} == {"history", "tasks"}]
+    assert crossing == []
