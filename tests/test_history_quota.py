@@ -169,3 +169,39 @@ def test_replay_reproduces_an_aws_history_that_hit_the_quota(tmp_path: Path) -> 
     report = json.loads(result.stdout)
     assert report["reproduced"] is True
     assert report["outcome"]["recorded"]["error"] == "States.Runtime"
+
+
+def test_express_executions_have_no_history_quota() -> None:
+    # AWS captures no execution history for Express workflows ("Execution guarantees", Developer Guide),
+    # so an inline Map of 10,000 items, 40,000+ events, succeeds there where a Standard one fails.
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    machine = StateMachine.from_dict(definition)
+    items = {"items": list(range(10_000))}
+    standard = machine.run(items)
+    assert (standard.status, standard.cause) == ("FAILED", CAUSE)
+    express = machine.run(items, machine_type="EXPRESS")
+    assert express.status == "SUCCEEDED" and express.output == items["items"] and len(express.history) > 25_000
+
+
+def test_an_endless_express_loop_is_stopped_by_a_named_sfnsim_limit() -> None:
+    import pytest
+
+    from sfnsim.errors import SimulationLimitError
+
+    with pytest.raises(SimulationLimitError, match="Express execution recorded 250,000 events"):
+        StateMachine.from_dict(ENDLESS_LOOP).run({}, machine_type="EXPRESS")
+
+
+def test_express_children_of_a_distributed_map_have_no_quota_but_standard_ones_do() -> None:
+    def distributed(execution_type: str) -> dict[str, Any]:
+        return {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+                                  "StartAt": "Inner", "States": {"Inner": {
+                                      "Type": "Map", "ItemsPath": "$.rows", "End": True,
+                                      "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}}}}
+
+    rows = {"items": [{"rows": list(range(10_000))}]}
+    assert StateMachine.from_dict(distributed("EXPRESS")).run(rows).status == "SUCCEEDED"
+    failed = StateMachine.from_dict(distributed("STANDARD")).run(rows)
+    assert failed.status == "FAILED"

@@ -33,7 +33,7 @@ from sfnsim.engine.clock import VirtualClock, iso_millis
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
 from sfnsim.errors import StatesError, runtime_error, task_failure
-from sfnsim.history.events import HistoryRecorder
+from sfnsim.history.events import MAX_HISTORY_EVENTS, HistoryRecorder
 from sfnsim.tasks.resources import SYNC, WAIT_FOR_TASK_TOKEN, Resource
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class ChildExecution:
 
 def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine_name: str, machine_arn: str,
                 definition: dict[str, Any], child_input: Any, clock: VirtualClock | None = None,
-                scheduler: Scheduler | None = None) -> tuple[Run, ChildExecution]:
+                scheduler: Scheduler | None = None, express: bool = False) -> tuple[Run, ChildExecution]:
     """A child's Run (its own history and context object; tasks, randomness, S3 and callback tokens
     shared with the parent) and its record, registered with the parent."""
     clock = clock or parent.clock
@@ -91,7 +91,7 @@ def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine
         start_time=iso_millis(clock.now()), role_arn=parent.info.role_arn, state_machine_arn=machine_arn,
         state_machine_name=machine_name,
     )
-    history = HistoryRecorder(clock.now)
+    history = HistoryRecorder(clock.now, limit=None if express else MAX_HISTORY_EVENTS)
     history.add("ExecutionStarted", 0, {"input": child_input, "roleArn": info.role_arn})
     record = ChildExecution(kind, parent_state, info.execution_arn, name, machine_arn, machine_name, definition,
                             child_input, history, clock.now())

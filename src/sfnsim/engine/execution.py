@@ -18,7 +18,7 @@ from sfnsim.engine.compiler import CompiledMachine
 from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
 from sfnsim.errors import InputError, SfnSimError, StatesError
-from sfnsim.history.events import HistoryRecorder
+from sfnsim.history.events import MAX_HISTORY_EVENTS, HistoryRecorder
 from sfnsim.tasks.dispatch import TaskDispatcher
 from sfnsim.tasks.virtual_time import clock_scope
 
@@ -70,7 +70,7 @@ class ExecutionRunner:
         longest = MAX_EXPRESS_SECONDS if express else MAX_EXECUTION_SECONDS
         deadline = min(machine.timeout_seconds or longest, longest)
         self.scheduler = Scheduler(self.clock, deadline)
-        self.history = HistoryRecorder(self.clock.now)
+        self.history = HistoryRecorder(self.clock.now, limit=None if express else MAX_HISTORY_EVENTS)
         rng = random.Random(options.seed)
         name = options.name or str(_uuid(rng))
         prefix = f"arn:aws:states:{options.region}:{options.account}"

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from sfnsim.dataflow.jsontypes import compact_json
-from sfnsim.errors import StatesError
+from sfnsim.errors import SimulationLimitError, StatesError
 
 # Event types whose details key does not follow "<lowerCamelType>EventDetails".
 _DETAILS_KEY_OVERRIDES = {
@@ -53,8 +53,13 @@ def _with_truncation(details: dict[str, Any]) -> dict[str, Any]:
 
 # AWS's quota on one execution's history (Standard workflows). Event 25,000 itself is the
 # ExecutionFailed event; a Distributed Map child execution has a history, and so a budget, of its own.
+# Express workflows have none: "Execution history is not captured by Step Functions" for them (AWS,
+# "Execution guarantees" in the Developer Guide), so no history quota can end one.
 MAX_HISTORY_EVENTS = 25_000
 HISTORY_LIMIT_CAUSE = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+# sfnsim's own bound for Express executions, which AWS stops only after five minutes of real time:
+# a loop that takes no virtual time would otherwise never end here.
+EXPRESS_EVENT_CAP = 250_000
 _CLOSING_EVENTS = frozenset({"ExecutionFailed", "ExecutionSucceeded", "ExecutionAborted", "ExecutionTimedOut"})
 
 
@@ -79,7 +84,7 @@ class HistoryRecorder:
 
     __slots__ = ("events", "_now", "limit", "full", "matched_choice_rules")
 
-    def __init__(self, now: Callable[[], datetime], limit: int = MAX_HISTORY_EVENTS) -> None:
+    def __init__(self, now: Callable[[], datetime], limit: int | None = MAX_HISTORY_EVENTS) -> None:
         self.events: list[dict[str, Any]] = []
         self._now = now
         self.limit = limit
@@ -92,7 +97,13 @@ class HistoryRecorder:
         """Record an event linked to event ``previous``; a payload field in ``details`` gets its
         ``inputDetails``/``outputDetails``/``assignedVariablesDetails`` here, so no caller writes them."""
         event_id = len(self.events) + 1
-        if event_id >= self.limit:
+        if self.limit is None and event_id > EXPRESS_EVENT_CAP:
+            raise SimulationLimitError(
+                f"this Express execution recorded {EXPRESS_EVENT_CAP:,} events without ending. AWS has no "
+                "history quota for Express workflows and ends them after five minutes of real time; on the "
+                "virtual clock a loop that takes no time would never end, so sfnsim stops it here. Look for a "
+                "loop (a Choice that leads back, or a Retry that never gives up)")
+        if self.limit is not None and event_id >= self.limit:
             if event_type not in _CLOSING_EVENTS:
                 if self.full:
                     return event_id - 1  # unwinding after the limit: AWS records nothing more

@@ -90,7 +90,8 @@ class DistributedMapState(MapState):
         processor = self.spec.get("ItemProcessor") or self.spec.get("Iterator") or {}
         child_run, record = start_child(visit.run, kind="map", parent_state=self.name, name=visit.run.new_uuid(),
                                         machine_name=map_run.machine, machine_arn=map_run.state_machine_arn,
-                                        definition=processor, child_input=child_input)
+                                        definition=processor, child_input=child_input,
+                                        express=processor.get("ProcessorConfig", {}).get("ExecutionType") == "EXPRESS")
         child = _Child(record.execution_arn, record.name, child_input, child_run.info.start_time)
         yield from run_child(child_run, record, self.flow, child_input)
         error = StatesError(record.error, record.cause) if record.status != "SUCCEEDED" else None
