@@ -91,6 +91,16 @@ def hostile_value(rng: random.Random) -> Any:
     ][pick]()
 
 
+_JSONATA_TOKENS = ["$states.input", "$states.context", "$x", "$", ".", "[", "]", "(", ")", "{", "}", ":", ",",
+                   "1", "-1", "1e308", '"a"', "&", "+", "*", "/", "%", "..", "?", ";", ":=", "function($a){$a}",
+                   "$string", "$number", "$sum", "$count", "$keys", "$merge", "$eval", "$random()", "$millis()",
+                   "$now()", "$parse", "$uuid()", "$partition", "$hash", "$range", "~>", "=", "!=", "and", "null"]
+
+
+def random_expression(rng: random.Random) -> str:
+    return "{% " + " ".join(rng.choice(_JSONATA_TOKENS) for _ in range(rng.randrange(1, 9))) + " %}"
+
+
 def edge_value(value: Any, rng: random.Random) -> Any:
     if isinstance(value, bool):
         return not value
@@ -98,6 +108,8 @@ def edge_value(value: Any, rng: random.Random) -> Any:
         return rng.choice([0, 1, 99999999, 2 ** 31, 10 ** 18])
     if isinstance(value, str):
         if value.startswith("{%"):
+            if rng.random() < 0.5:
+                return random_expression(rng)
             return rng.choice(["{% $x %}", "{% $states.input.$ %}", "{% ($f := function($n){ $f($n+1) }; $f(0)) %}",
                                "{% [1..10000000] %}", "{% $millis() %}", "{% $string($states.input) %}"])
         if value.startswith("$"):
