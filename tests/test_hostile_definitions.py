@@ -243,3 +243,11 @@ def test_a_csv_reader_field_given_as_null_reads_as_absent() -> None:
                           "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
     execution = machine.run({}, s3_objects={("b", "rows.csv"): "id\n1\n"})
     assert (execution.status, execution.output) == ("SUCCEEDED", [{"id": "1"}])
+
+
+def test_a_ten_million_item_range_fails_fast_on_the_memory_bound() -> None:
+    began = time.perf_counter()
+    execution = jsonata_pass("[1..10000000]").run({})
+    assert time.perf_counter() - began < 8
+    assert execution.error == "States.QueryEvaluationError"
+    assert "Expression evaluation memory limit exceeded" in execution.cause

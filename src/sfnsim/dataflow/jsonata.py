@@ -53,7 +53,7 @@ EVALUATION_LIMITS: Final = {
     "max_depth": 310,
     "max_steps": 5_000_000,
     "max_string_length": 10_000_000,
-    "max_array_length": 10_000_000,
+    "max_array_length": 1_000_000,
     "max_result_size": 10_000_000,
 }
 MEMORY_LIMIT_MESSAGE: Final = "Expression evaluation memory limit exceeded"
