@@ -449,3 +449,23 @@ def test_test_state_mocks_a_parallel_state_as_its_result(sfn: Any) -> None:
     with pytest.raises(sfn.exceptions.InvalidDefinition):
         sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 5}), input="{}")
 
+
+
+def test_a_mocked_response_the_file_lacks_fails_only_when_its_state_is_entered(tmp_path: Any) -> None:
+    config = tmp_path / "MockConfigFile.json"
+    mocks = json.loads(json.dumps(MOCK_CONFIG))
+    mocks["StateMachines"]["payments"]["TestCases"]["Typo"] = {"Charge": "Charged", "Refund": "Refunded"}
+    config.write_text(json.dumps(mocks))
+    with sfnsim.serve(port=0, mock_config=config) as running:
+        sfn = client(running.url)
+        arn = create(sfn, "payments", RETRYING)  # has no Refund state: the missing response is never needed
+        execution_arn = sfn.start_execution(stateMachineArn=f"{arn}#Typo")["executionArn"]
+        assert sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
+        refunding = create(sfn, "payments2", {"StartAt": "Refund", "States": {"Refund": {
+            "Type": "Task", "Resource": LAMBDA, "Parameters": {"FunctionName": "refund"}, "End": True}}})
+        mocks["StateMachines"]["payments2"] = mocks["StateMachines"]["payments"]
+        config.write_text(json.dumps(mocks, indent=1))
+        execution_arn = sfn.start_execution(stateMachineArn=f"{refunding}#Typo")["executionArn"]
+        described = sfn.describe_execution(executionArn=execution_arn)
+        assert (described["status"], described["error"]) == ("FAILED", "sfnsim.MockConfigError")
+        assert "'Refunded' is not defined under /MockedResponses" in described["cause"]

@@ -137,9 +137,13 @@ class Backend:
             raise ServiceError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
         started = datetime.now(timezone.utc)
         try:
+            mock_config = self._mock_config(test_case)
+        except SfnSimError as bad:  # the MockConfigFile cannot be read or is malformed
+            raise ServiceError("ValidationException", str(bad)) from None
+        try:
             execution = machine.machine.start(
                 input_value, handlers=self.handlers, handler_fallback=self.fallback, name=name,
-                start_time=started, mock_config=self._mock_config(test_case), test_case=test_case,
+                start_time=started, mock_config=mock_config, test_case=test_case,
                 role_arn=machine.role_arn, region=self.region, account=self.account, setup_errors="fail",
                 run_for=0 if self.time_scale is not None and not sync else None,
                 machine_type=machine.type, sync=sync, aws=self.aws,
@@ -148,7 +152,7 @@ class Backend:
             )
         except InputError as bad:
             raise ServiceError("InvalidExecutionInput", str(bad)) from None
-        except SfnSimError as bad:  # the MockConfigFile or test case named cannot be used
+        except SfnSimError as bad:  # the test case named is not in the MockConfigFile
             raise ServiceError("ValidationException", str(bad)) from None
         record = ExecutionRecord(execution.execution_arn, name, machine, machine.definition, input_text,
                                  execution, started)
@@ -169,7 +173,7 @@ class Backend:
             return _leave_to_caller  # with an AWS backend, the message is really sent
         return None
 
-    def _mock_config(self, test_case: str | None) -> str | None:
+    def _mock_config(self, test_case: str | None) -> Any:
         path = self.mock_config or os.environ.get(MOCK_CONFIG_ENV) or None
         if test_case is None:
             return None
@@ -181,7 +185,12 @@ class Backend:
             )
         if not Path(path).is_file():
             raise ServiceError("ValidationException", f"MockConfigFile {str(path)!r} does not exist")
-        return str(path)
+        from sfnsim.tasks.mock_config import MockConfig
+
+        # Cached per version of the file, so a changed file is read again. A mocked response the
+        # test case names but the file lacks fails only when its state is entered, as in Step
+        # Functions Local.
+        return MockConfig.load(path, defer_undefined=True)
 
     def stop_execution(self, record: ExecutionRecord, error: str | None, cause: str | None) -> None:
         if record.status != "RUNNING":

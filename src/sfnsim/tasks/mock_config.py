@@ -86,19 +86,25 @@ class MockConfig:
     locate: Locate = field(default=lambda pointer: None, repr=False)
 
     @classmethod
-    def load(cls, config: "str | os.PathLike[str] | Mapping[str, Any] | MockConfig") -> "MockConfig":
-        """From a file path, an already-parsed dict, or a MockConfig (returned as is)."""
+    def load(cls, config: "str | os.PathLike[str] | Mapping[str, Any] | MockConfig", *,
+             defer_undefined: bool = False) -> "MockConfig":
+        """From a file path, an already-parsed dict, or a MockConfig (returned as is).
+
+        ``defer_undefined``: a test case that names a mocked response the file does not define
+        fails only when that state is entered, as Step Functions Local does (``sfnsim serve``),
+        instead of when the file is loaded.
+        """
         if isinstance(config, MockConfig):
             return config
         if isinstance(config, Mapping):
-            return _build(config, _DICT_SOURCE, lambda pointer: None)
+            return _build(config, _DICT_SOURCE, lambda pointer: None, defer_undefined)
         if isinstance(config, (str, os.PathLike)):
             path = Path(config)
             try:
                 stat = path.stat()
             except OSError as exc:
                 raise InputError(f"cannot read MockConfigFile {str(path)!r}: {exc.strerror or exc}") from None
-            return _load_file(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            return _load_file(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size, defer_undefined)
         raise HandlerError(
             f"mock_config must be a path to a MockConfigFile or its content as a dict, got {type(config).__name__}"
         )
@@ -114,7 +120,7 @@ class MockConfig:
         if test_case not in cases:
             raise self._error(where, f"state machine {machine!r} has no test case {test_case!r} "
                                      f"(test cases: {_names(cases)})")
-        states = {state: self.responses[name] for state, name in cases[test_case].items()}
+        states = {state: self.responses.get(name, name) for state, name in cases[test_case].items()}
         return MockedTestCase(self, machine, test_case, states)
 
     def _machine(self, machine_name: str) -> str:
@@ -137,7 +143,8 @@ class MockedTestCase:
 
     __test__ = False  # not a pytest test class, whatever its name suggests
 
-    def __init__(self, config: MockConfig, machine: str, name: str, states: Mapping[str, MockedResponse]) -> None:
+    def __init__(self, config: MockConfig, machine: str, name: str,
+                 states: Mapping[str, "MockedResponse | str"]) -> None:
         self.config = config
         self.machine = machine
         self.name = name
@@ -162,6 +169,13 @@ class MockedTestCase:
         invocation = self.invocations.get(state_name, 0)
         self.invocations[state_name] = invocation + 1
         mocked = self.states[state_name]
+        if isinstance(mocked, str):  # loaded with defer_undefined: the name of a response not defined
+            raise self.config._error(
+                _pointer("StateMachines", self.machine, "TestCases", self.name, state_name),
+                f"state {state_name!r} was entered in test case {self.name!r} of state machine {self.machine!r}, "
+                f"but its mocked response {mocked!r} is not defined under /MockedResponses "
+                f"(defined: {_names(self.config.responses)})",
+            )
         found = mocked.answer(invocation)
         if found is None:
             keys = ", ".join(f'"{k}"' for k in mocked.keys)
@@ -179,7 +193,7 @@ class MockedTestCase:
 
 # -- loading and validation -----------------------------------------------------------------------
 @lru_cache(maxsize=32)
-def _load_file(path: str, resolved: str, mtime_ns: int, size: int) -> MockConfig:
+def _load_file(path: str, resolved: str, mtime_ns: int, size: int, defer_undefined: bool = False) -> MockConfig:
     """Parsed once per file version (a test suite runs the same file many times); ``resolved``,
     ``mtime_ns`` and ``size`` only make the cache key, ``path`` is what messages show."""
     from sfnsim.asl import parse_text
@@ -194,14 +208,14 @@ def _load_file(path: str, resolved: str, mtime_ns: int, size: int) -> MockConfig
         data, locator = parse_text(text, source=path)
     except DefinitionError as bad:
         raise MockConfigError([_with_source(p, path) for p in bad.problems]) from None
-    return _build(data, path, locator.nearest)
+    return _build(data, path, locator.nearest, defer_undefined)
 
 
 def _with_source(problem: Problem, source: str) -> Problem:
     return Problem(problem.pointer, problem.message, problem.line, problem.column, source)
 
 
-def _build(data: Any, source: str, locate: Locate) -> MockConfig:
+def _build(data: Any, source: str, locate: Locate, defer_undefined: bool = False) -> MockConfig:
     problems: list[tuple[str, str]] = []
 
     def report(pointer: str, message: str) -> None:
@@ -214,14 +228,14 @@ def _build(data: Any, source: str, locate: Locate) -> MockConfig:
         if key not in _TOP_FIELDS:
             report(_pointer(key), f"unknown field {key!r} (a MockConfigFile has {' and '.join(_TOP_FIELDS)})")
     responses = _read_responses(data.get("MockedResponses", {}), report)
-    machines = _read_machines(data, responses, report)
+    machines = _read_machines(data, responses, report, defer_undefined)
     if problems:
         raise _collected(problems, source, locate)
     return MockConfig(source, machines, responses, locate)
 
 
 def _read_machines(data: Mapping[str, Any], responses: Mapping[str, MockedResponse],
-                   report: Callable[[str, str], None]) -> dict[str, dict[str, dict[str, str]]]:
+                   report: Callable[[str, str], None], defer_undefined: bool = False) -> dict[str, dict[str, dict[str, str]]]:
     if "StateMachines" not in data:
         report("", "missing field 'StateMachines' (state machine name -> {\"TestCases\": {...}})")
         return {}
@@ -242,13 +256,13 @@ def _read_machines(data: Mapping[str, Any], responses: Mapping[str, MockedRespon
         cases = spec["TestCases"]
         if not _object(cases, _pointer("StateMachines", machine, "TestCases"), report):
             continue
-        machines[machine] = {case: _read_case(states, (machine, case), responses, report)
+        machines[machine] = {case: _read_case(states, (machine, case), responses, report, defer_undefined)
                              for case, states in cases.items()}
     return machines
 
 
 def _read_case(states: Any, where: tuple[str, str], responses: Mapping[str, MockedResponse],
-               report: Callable[[str, str], None]) -> dict[str, str]:
+               report: Callable[[str, str], None], defer_undefined: bool = False) -> dict[str, str]:
     machine, case = where
     at = _pointer("StateMachines", machine, "TestCases", case)
     if not _object(states, at, report):
@@ -258,7 +272,7 @@ def _read_case(states: Any, where: tuple[str, str], responses: Mapping[str, Mock
         state_at = _pointer("StateMachines", machine, "TestCases", case, state)
         if not isinstance(name, str):
             report(state_at, f"expected the name of a mocked response (a string), got {_kind(name)}")
-        elif name not in responses:
+        elif name not in responses and not defer_undefined:
             report(state_at, f"mocked response {name!r} is not defined under /MockedResponses"
                              f" (defined: {_names(responses)})")
         else:
