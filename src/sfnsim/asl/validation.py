@@ -14,7 +14,7 @@ has already reported that), so it never raises on malformed input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, KeysView
 
 from pydantic import ValidationError
 
@@ -189,6 +189,8 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 def _ordered(problems: list[Problem], data: Any) -> list[Problem]:
     """Problems in the order their places appear in the document."""
+    if not problems:  # numbering every node of a large, valid document costs as much as checking it
+        return problems
     order: dict[str, int] = {}
 
     def number(node: Any, pointer: str) -> None:
@@ -309,11 +311,12 @@ def _check_scope(ctx: _Context, scope: dict, pointer: str, language: str, *, nes
         ctx.add(
             join_pointer(pointer, "StartAt"), f"StartAt refers to '{start}', but there is no state of that name{where}"
         )
+    names = states.keys()  # built once: a set per state made loading quadratic in the states
     for name, state in states.items():
         state_pointer = join_pointer(pointer, "States", name)
         _check_name(ctx, name, state_pointer)
         if isinstance(state, dict):
-            _check_state(ctx, state, state_pointer, language, set(states))
+            _check_state(ctx, state, state_pointer, language, names)
     if isinstance(start, str) and start in states:
         _check_reachable(ctx, states, start, pointer)
     # A scope whose states are malformed has already been reported; "no terminal state" would be noise.
@@ -381,7 +384,7 @@ def _check_reachable(ctx: _Context, states: dict, start: str, pointer: str) -> N
             )
 
 
-def _check_state(ctx: _Context, state: dict, pointer: str, inherited: str, names: set[str]) -> None:
+def _check_state(ctx: _Context, state: dict, pointer: str, inherited: str, names: KeysView[str]) -> None:
     declared = state.get("QueryLanguage")
     language = declared if declared in QUERY_LANGUAGES else inherited
     if declared == "JSONPath" and ctx.top_language == "JSONata":
@@ -454,7 +457,7 @@ def _rule_nodes(rule: dict, pointer: str) -> Iterator[tuple[str, dict]]:
         yield from _rule_nodes(rule["Not"], join_pointer(pointer, "Not"))
 
 
-def _check_transitions(ctx: _Context, state: dict, pointer: str, names: set[str]) -> None:
+def _check_transitions(ctx: _Context, state: dict, pointer: str, names: KeysView[str]) -> None:
     state_type = _type_of(state)
     for relative, target in _transitions(state):
         if isinstance(target, str) and target not in names:
@@ -507,15 +510,18 @@ def _check_assign(ctx: _Context, assign: Any, pointer: str) -> None:
 
 
 def _check_jsonpath_state(ctx: _Context, state: dict, pointer: str) -> None:
+    # Only the fields the state has: a pointer built for every absent field made up most of loading.
     for name in PATH_FIELDS:
-        _check_path(ctx, state.get(name), join_pointer(pointer, name), name)
+        if name in state:
+            _check_path(ctx, state[name], join_pointer(pointer, name), name)
     for name in ("ErrorPath", "CausePath"):  # these also take an intrinsic function
         value = state.get(name)
         if isinstance(value, str) and value.startswith("States."):
             _check_intrinsic(ctx, value, join_pointer(pointer, name), name)
-        else:
+        elif value is not None:
             _check_path(ctx, value, join_pointer(pointer, name), name)
-    _check_reference_path(ctx, state.get("ResultPath"), join_pointer(pointer, "ResultPath"))
+    if "ResultPath" in state:
+        _check_reference_path(ctx, state["ResultPath"], join_pointer(pointer, "ResultPath"))
     catchers = state.get("Catch")
     for i, catcher in enumerate(catchers if isinstance(catchers, list) else []):
         if isinstance(catcher, dict):
