@@ -413,3 +413,19 @@ def test_two_short_form_tags_in_a_row_are_named(tmp_path: Path) -> None:
     (problem,) = raised.value.problems
     assert (problem.line, problem.column) == (7, 11)
     assert "two short-form tags in a row (!GetAZs !Ref)" in problem.message
+
+
+def test_a_pseudo_parameter_left_in_a_resource_is_refused_before_running() -> None:
+    from sfnsim import StateMachine
+
+    # What a CDK DefinitionString holds before CloudFormation fills it: run as-is, the task would be
+    # taken for an unknown service and its Lambda result left unwrapped.
+    definition = {"StartAt": "Extract", "States": {"Extract": {
+        "Type": "Task", "Resource": "arn:${AWS::Partition}:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "extract", "Payload.$": "$"}, "End": True}}}
+    with pytest.raises(DefinitionError) as raised:
+        StateMachine.from_dict(definition)
+    (problem,) = raised.value.problems
+    assert problem.pointer == "/States/Extract/Resource" and "${AWS::Partition}" in problem.message
+    machine = StateMachine.from_dict(definition, substitutions={"AWS::Partition": "aws"})
+    assert machine.run({"n": 1}, handlers={"extract": lambda event: event}).output["Payload"] == {"n": 1}

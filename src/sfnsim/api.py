@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
+from sfnsim.asl.templates import unresolved_resources
 from sfnsim.engine.compiler import CompiledMachine, compile_machine
 from sfnsim.engine.execution import (
     DEFAULT_ACCOUNT,
@@ -16,6 +18,7 @@ from sfnsim.engine.execution import (
     ExecutionOptions,
     ExecutionRunner,
 )
+from sfnsim.errors import DefinitionError
 from sfnsim.history.assertions import ExecutionAssertions
 from sfnsim.history.events import HistoryRecorder, to_aws_events
 from sfnsim.history.trace import StateView
@@ -49,6 +52,9 @@ class StateMachine:
         self.source = source
         self.default_aws: Any = None  # the aws= of runs that give none (set by the sfn fixture's use_aws)
         self.type = type  # "STANDARD" or "EXPRESS" (a template's Type/StateMachineType)
+        unresolved = unresolved_resources(definition)
+        if unresolved:  # it would run as some other integration, silently: refuse it, saying why
+            raise DefinitionError([dataclasses.replace(p, source=source) for p in unresolved])
         self._compiled: CompiledMachine = compile_machine(definition)
         # The template this machine came from: its sibling machines can be started as children.
         self._template: Any = None
@@ -58,10 +64,12 @@ class StateMachine:
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, definition: dict[str, Any], *, name: str = "StateMachine") -> "StateMachine":
+    def from_dict(cls, definition: dict[str, Any], *, name: str = "StateMachine",
+                  substitutions: Mapping[str, Any] | None = None) -> "StateMachine":
+        """From a parsed definition; ``substitutions`` fills its ``${name}`` placeholders."""
         from sfnsim.asl import load_definition
 
-        loaded = load_definition(definition)
+        loaded = load_definition(definition, substitutions=substitutions)
         return cls(loaded.raw, name=name)
 
     @classmethod

@@ -31,6 +31,7 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_STACK_NAME = "sfnsim-stack"
 
+_PSEUDO_PARAMETER = re.compile(r"\$\{\s*(AWS::[A-Za-z]+)\s*\}")
 # ${Name} in a definition: a DefinitionSubstitutions key (or a value the user gives).
 _PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z0-9_.:\-]+)\s*\}")
 
@@ -288,6 +289,32 @@ def template_machines(source: dict[str, Any] | str | os.PathLike[str], **options
     return read_template(source, **options).machines()
 
 
+def unresolved_resources(definition: Any, pointer: str = "") -> list[Problem]:
+    """Task ``Resource`` values still holding a CloudFormation pseudo parameter (``${AWS::Partition}``,
+    ``${AWS::Region}``...): the template must fill them before the machine can run, or the task would
+    be taken for another kind of resource (``arn:${AWS::Partition}:states:::lambda:invoke`` is Lambda).
+    Other placeholders (``${ExtractFunctionArn}``) may stay: such a Task is answered by state name."""
+    problems: list[Problem] = []
+    states = definition.get("States") if isinstance(definition, dict) else None
+    for name, state in states.items() if isinstance(states, dict) else ():
+        if not isinstance(state, dict):
+            continue
+        where = join_pointer(pointer, "States", name)
+        resource = state.get("Resource")
+        pseudo = _PSEUDO_PARAMETER.search(resource) if state.get("Type") == "Task" and isinstance(resource, str) else None
+        if pseudo is not None:
+            placeholder = pseudo.group(1)
+            problems.append(Problem(join_pointer(where, "Resource"), (
+                f"Task state {name!r} cannot run: its Resource {resource!r} holds ${{{placeholder}}}, which only "
+                f"CloudFormation fills; load the template (from_file('template.yaml', machine=...), --machine) "
+                f"or {how_to_give(placeholder)}")))
+        for key, inner in (("Iterator", state.get("Iterator")), ("ItemProcessor", state.get("ItemProcessor"))):
+            problems += unresolved_resources(inner, join_pointer(where, key))
+        for index, branch in enumerate(state.get("Branches") or []):
+            problems += unresolved_resources(branch, join_pointer(where, "Branches", index))
+    return problems
+
+
 def substitute_placeholders(definition: Any, values: Mapping[str, Any]) -> Any:
     """``${name}`` placeholders in a plain definition's strings replaced by ``values`` (others left)."""
     texts = {name: text for name, value in values.items() if (text := _as_text(value)) is not None}
@@ -410,4 +437,5 @@ __all__ = [
     "read_template",
     "substitute_placeholders",
     "template_machines",
+    "unresolved_resources",
 ]
