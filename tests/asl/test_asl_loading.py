@@ -12,7 +12,7 @@ import pytest
 from sfnsim.asl import Definition, PassState, StateMachine, load_definition, parse_text
 from sfnsim.errors import DefinitionError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "invalid"
 
 MINIMAL = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 

@@ -15,7 +15,7 @@ import pytest
 from sfnsim.asl import load_definition, parse_text, validate_definition
 from sfnsim.errors import DefinitionError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "invalid"
 
 
 def machine(**states: Any) -> dict:

@@ -194,7 +194,7 @@ def test_a_missing_object_fails_with_item_reader_failed(objects: dict[tuple[str,
 
 def test_a_json_object_dataset_gives_key_value_items() -> None:
     # An object found through ItemsPointer; a file that *is* an object fails on AWS (recorded:
-    # "Attempting to map over non-iterable node.", see tests/test_item_reader_checks.py).
+    # "Attempting to map over non-iterable node.", see tests/engine/test_item_reader_checks.py).
     selector = {"key.$": "$$.Map.Item.Key", "index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value"}
     body = json.dumps({"rows": {"a": {"x": 1}, "b": {"x": 2}}})
     plain = StateMachine.from_dict({"StartAt": "Map", "States": {"Map": {

@@ -460,7 +460,7 @@ def test_replay_fetches_with_execution_arn_from_a_fake_aws(monkeypatch: pytest.M
 
 def test_the_documented_what_if_replay(tmp_path: Path) -> None:
     """docs/cli.md: a run whose payment service never answered, replayed with more retries."""
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "cli"
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "cli"
     handlers = fixtures / "order_handlers.py"
     history = tmp_path / "payment-failed.json"
     recorded = _runner().invoke(main, ["run", str(fixtures / "orders.asl.json"), "--input-file", str(fixtures / "order.json"),

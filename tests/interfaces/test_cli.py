@@ -23,7 +23,7 @@ from corpus import jsonl_records
 import sfnsim.cli
 from sfnsim.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "cli"
 ORDERS = FIXTURES / "orders.asl.json"
 HANDLERS = f"{FIXTURES / 'order_handlers.py'}:HANDLERS"

@@ -18,7 +18,7 @@ from corpus import jsonl_records
 from sfnsim.cli import main
 from sfnsim.conformance.cli import SAMPLE_CASES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 HELLO = FIXTURES / "examples" / "hello.asl.json"
 HELLO_INPUT = FIXTURES / "examples" / "hello.input.json"

@@ -559,7 +559,7 @@ def test_public_corpus_pass_counts_never_drop(corpus: list[dict]) -> None:
     report = Report(runner.run_cases(corpus), corpus=str(shared_path(*CASES)))
     check = check_ratchet(report, load_ratchet(RATCHET_FILE))
     hint = ("regenerate with: sfnsim conformance ../shared/conformance/cases.jsonl "
-            f"--write-ratchet {RATCHET_FILE.relative_to(Path(__file__).resolve().parents[1])}")
+            f"--write-ratchet {RATCHET_FILE.relative_to(Path(__file__).resolve().parents[2])}")
     assert check.ok, "fidelity went down:\n  " + "\n  ".join(check.regressions)
     if check.improvements:
         message = "fidelity went up, raise the ratchet (" + hint + "):\n  " + "\n  ".join(check.improvements)

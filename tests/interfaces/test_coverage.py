@@ -36,7 +36,7 @@ from corpus import conformance_case
 
 pytest_plugins = ["pytester"]
 
-PIPELINE = Path(__file__).resolve().parent.parent / "fixtures" / "coverage" / "pipeline"
+PIPELINE = Path(__file__).resolve().parents[2] / "fixtures" / "coverage" / "pipeline"
 ORDERS = PIPELINE / "statemachine" / "orders.asl.json"
 
 MISSING_STATES = ["Review", "Reject", "Alert"]

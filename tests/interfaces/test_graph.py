@@ -22,7 +22,7 @@ from sfnsim.cli import main
 from sfnsim.history.replay import read_history, step_tree
 from sfnsim.render.graph import build_graph, describe_rule, highlight, render_graph
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ORDERS = ROOT / "fixtures" / "cli" / "orders.asl.json"
 
 

@@ -24,7 +24,7 @@ import pytest
 from sfnsim import StateMachine, mock
 from sfnsim.walk.html import BARS_WIDTH, LABEL_WIDTH, render_report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = Path("/usr/bin/chromium")
 

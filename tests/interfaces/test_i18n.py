@@ -25,7 +25,7 @@ from sfnsim.walk.html import render_walkthrough_html
 from sfnsim.walk.markdown import render_markdown
 from sfnsim.walk.narrate import narrate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

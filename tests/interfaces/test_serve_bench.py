@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "serve_bench.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "serve_bench.py"
 
 
 def test_serve_bench_measures_sfnsim_and_moto_server(tmp_path: Path) -> None:

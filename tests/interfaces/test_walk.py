@@ -26,7 +26,7 @@ from sfnsim.walk.markdown import inline_code, render_markdown
 from sfnsim.walk.narrate import narrate, narrate_chunks
 from sfnsim.walk.walkthrough import Step, Walkthrough
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 
 

@@ -348,7 +348,7 @@ def test_virtual_time_does_not_read_the_wall_clock() -> None:
 
 # -- the user documentation ---------------------------------------------------------------------------
 def test_examples_in_docs_mocks_md_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)  # the examples use paths relative to the repository root
     blocks = re.findall(r"```python\n(.*?)```", (root / "docs" / "mocks.md").read_text(encoding="utf-8"), re.S)
     assert len(blocks) >= 8

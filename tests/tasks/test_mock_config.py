@@ -17,7 +17,7 @@ import pytest
 from sfnsim import HandlerError, InputError, StateMachine, mock
 from sfnsim.tasks.mock_config import MockConfig, MockConfigError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mock_config"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mock_config"
 MOCK_FILE = FIXTURES / "MockConfigFile.json"
 MACHINE_FILE = FIXTURES / "LambdaSQSIntegration.asl.json"
 START = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -1,7 +1,7 @@
 """The fidelity ratchet: per-feature pass counts on the public corpus that may only go up.
 
 ``ratchet.json`` (next to this module) holds, for every corpus feature, how many cases of the
-public corpus pass. ``tests/test_conformance.py`` runs the corpus and fails when any feature's
+public corpus pass. ``tests/interfaces/test_conformance.py`` runs the corpus and fails when any feature's
 count drops below it; when counts rise it says so, and the file should be regenerated to lock the
 gain in. Regenerate it from the repository root with::
 
