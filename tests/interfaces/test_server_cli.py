@@ -19,7 +19,8 @@ TEMPLATE = {
     "Resources": {
         "Orders": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
             "StateMachineName": "orders", "RoleArn": "arn:aws:iam::123456789012:role/OrdersRole",
-            "Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "ok", "End": True}}}}},
+            "DefinitionSubstitutions": {"Greeting": "ok"},
+            "Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "${Greeting}", "End": True}}}}},
         "Quick": {"Type": "AWS::Serverless::StateMachine", "Properties": {
             "Type": "EXPRESS",
             "Definition": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}}}},
@@ -61,6 +62,8 @@ def test_serve_creates_the_template_machines_and_stops_cleanly_on_a_signal(tmp_p
         described = sfn.describe_state_machine(
             stateMachineArn=f"arn:aws:states:us-east-1:{account}:stateMachine:orders")
         assert described["roleArn"] == "arn:aws:iam::123456789012:role/OrdersRole"
+        execution_arn = sfn.start_execution(stateMachineArn=described["stateMachineArn"])["executionArn"]
+        assert sfn.describe_execution(executionArn=execution_arn)["output"] == '"ok"'  # substitution resolved
         assert any(f"created arn:aws:states:us-east-1:{account}:stateMachine:orders" in line for line in lines)
         assert time.monotonic() - started < 10  # interpreter start included; the server itself takes ms
     finally:

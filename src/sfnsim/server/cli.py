@@ -13,6 +13,7 @@ import click
 from sfnsim.cli import UsageProblem, load_handlers
 from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION
 from sfnsim.server.backend import MOCK_CONFIG_ENV
+from sfnsim.server.protocol import ServiceError
 
 
 @click.command("serve", short_help="Serve the Step Functions API for any SDK, on the virtual clock.")
@@ -67,7 +68,10 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
     try:
         with endpoint.backend.lock:
             for name, definition, role_arn, machine_type in machines:
-                record = endpoint.backend.add_machine(name, definition, role_arn, machine_type)
+                try:
+                    record = endpoint.backend.add_machine(name, definition, role_arn, machine_type)
+                except ServiceError as refused:
+                    raise UsageProblem(f"--template: state machine {name!r}: {refused.message}") from None
                 click.echo(f"created {record.arn}")
         click.echo(f"sfnsim serve: listening on {endpoint.url}", nl=True)
         click.get_text_stream("stdout").flush()
@@ -81,30 +85,39 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
 def template_machines(path: Path, account: str = DEFAULT_ACCOUNT) -> list[tuple[str, str, str, str]]:
     """(name, definition JSON, role ARN, type) for each state machine in a definition file or template.
 
-    A plain definition file gives one machine named after the file. A CloudFormation/SAM template
-    gives each of its state machine resources, named by StateMachineName (or the logical id).
+    A plain definition file gives one machine named after the file. A CloudFormation/SAM/CDK
+    template or a Terraform file gives each of its state machines, resolved by
+    ``sfnsim.asl.templates`` (name from StateMachineName/Name, else the logical id; intrinsics
+    and DefinitionSubstitutions applied), with the template's RoleArn when it is written out.
     """
     from sfnsim.asl import load_definition
-    from sfnsim.asl.definition import STATE_MACHINE_RESOURCE_TYPES
+    from sfnsim.asl.definition import read_any_template
     from sfnsim.asl.loading import parse_text
+    from sfnsim.asl.templates import is_template
 
-    data, _ = parse_text(path.read_text(encoding="utf-8-sig"), source=str(path))
-    resources = data.get("Resources") if isinstance(data, dict) and "States" not in data else None
-    if not isinstance(resources, dict):
-        loaded = load_definition(path)
-        return [(path.name.split(".", 1)[0], json.dumps(loaded.raw), _default_role(account), "STANDARD")]
-    found = []
-    for logical_id, resource in resources.items():
-        if not isinstance(resource, dict) or resource.get("Type") not in STATE_MACHINE_RESOURCE_TYPES:
-            continue
-        properties: dict[str, Any] = resource.get("Properties") or {}
-        loaded = load_definition(path, state_machine=logical_id)
-        name = properties.get("StateMachineName") if isinstance(properties.get("StateMachineName"), str) else logical_id
-        role = properties.get("RoleArn") if isinstance(properties.get("RoleArn"), str) else _default_role(account)
-        found.append((name, json.dumps(loaded.raw), role, loaded.state_machine_type or "STANDARD"))
-    if not found:
+    data: Any = None
+    if path.suffix != ".tf":
+        data, _ = parse_text(path.read_text(encoding="utf-8-sig"), source=str(path))
+        if not is_template(data):
+            loaded = load_definition(path)
+            return [(path.name.split(".", 1)[0], json.dumps(loaded.raw), _default_role(account), "STANDARD")]
+    machines = read_any_template(path).machines()
+    if not machines:
         raise UsageProblem(f"--template {path}: the template has no state machine resource")
+    found = []
+    for machine in machines:
+        load_definition(machine.definition, state_machine_type=machine.type, source_name=str(path))
+        found.append((machine.name, json.dumps(machine.definition), _written_role(data, machine.logical_id, account),
+                      machine.type))
     return found
+
+
+def _written_role(template: Any, logical_id: str, account: str) -> str:
+    """The resource's RoleArn when the template spells it out, else a default role."""
+    resource = template.get("Resources", {}).get(logical_id) if isinstance(template, dict) else None
+    properties = resource.get("Properties") if isinstance(resource, dict) else None
+    role = properties.get("RoleArn") if isinstance(properties, dict) else None
+    return role if isinstance(role, str) else _default_role(account)
 
 
 def _default_role(account: str) -> str:
