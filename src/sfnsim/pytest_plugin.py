@@ -26,14 +26,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import pytest
 
 import sfnsim
-from sfnsim.api import StateMachine
-from sfnsim.coverage import plugin as coverage_plugin
+from sfnsim.coverage import options as coverage_options
 from sfnsim.errors import SfnSimError
+
+# The engine is imported when a test first uses the fixture, so that a session that does not use
+# sfnsim pays nothing for the plugin being installed.
+if TYPE_CHECKING:
+    from sfnsim.api import StateMachine
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(sfnsim.__file__)) + os.sep
 
@@ -99,6 +103,8 @@ class SfnFixture:
         if not isinstance(source, (dict, str, os.PathLike)):
             pytest.fail(f"sfn.load(...) takes a definition dict or a file path, got {type(source).__name__}",
                         pytrace=False)
+        from sfnsim.api import StateMachine
+
         try:
             if isinstance(source, dict):
                 loaded = StateMachine.from_dict(source, name=name or "StateMachine")
@@ -128,11 +134,17 @@ class SfnFixture:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    coverage_plugin.configure(config)
+    if coverage_options.coverage_wanted(config):
+        from sfnsim.coverage import plugin as coverage_plugin
+
+        coverage_plugin.configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    coverage_plugin.unconfigure(config)
+    if config.pluginmanager.get_plugin("sfnsim-coverage") is not None:
+        from sfnsim.coverage import plugin as coverage_plugin
+
+        coverage_plugin.unconfigure(config)
 
 
 @pytest.fixture
@@ -153,7 +165,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sfnsim-aws", metavar="SPEC", default=None,
         help="Send Tasks no handler answers to an AWS API in every test using the sfn fixture: "
              "moto, endpoint=URL or profile=NAME (as sfn.use_aws).")
-    coverage_plugin.add_options(parser)
+    coverage_options.add_options(parser)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,6 +4,22 @@
 render it; ``plugin`` is the pytest side and ``command`` the ``sfnsim coverage`` command.
 """
 
-from sfnsim.coverage.data import CoverageData, MachineCoverage
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sfnsim.coverage.data import CoverageData, MachineCoverage
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the pytest plugin imports ``coverage.plugin`` in every session, and a
+    # session that does not measure workflow coverage should not pay for the engine.
+    if name in ("CoverageData", "MachineCoverage"):
+        from sfnsim.coverage import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module 'sfnsim.coverage' has no attribute {name!r}")
+
 
 __all__ = ["CoverageData", "MachineCoverage"]

@@ -21,29 +21,19 @@ import pytest
 
 from sfnsim import api
 from sfnsim.coverage.data import CoverageData, MachineCoverage
+from sfnsim.coverage.options import add_options, coverage_wanted
 from sfnsim.coverage.report import REPORT_TYPES, render_cobertura, render_json, render_markdown, render_term
+
+__all__ = ["add_options", "configure", "unconfigure", "WorkflowCoverage"]
 
 WORKER_OUTPUT_KEY = "sfnsim_coverage"
 DEFAULT_FILES = {"json": "sfn-coverage.json", "html": "sfn-coverage.html", "markdown": "sfn-coverage.md",
                  "xml": "sfn-coverage.xml"}
 
 
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("sfnsim")
-    group.addoption("--sfn-cov", action="store_true", default=False,
-                    help="Measure which states and branches (Choice rules, Defaults, Catchers, Retriers) of the "
-                         "state machines the tests run were exercised.")
-    group.addoption("--sfn-cov-report", action="append", default=[], metavar="TYPE[:DEST]",
-                    help="Workflow coverage report: term (the default), json, html, markdown or xml (Cobertura), "
-                         "with an optional file, e.g. json:coverage/sfn.json. Repeatable; implies --sfn-cov.")
-    group.addoption("--sfn-cov-fail-under", type=float, default=None, metavar="PCT",
-                    help="Fail the session when the total workflow coverage is below PCT percent; implies --sfn-cov.")
-
-
 def configure(config: pytest.Config) -> None:
     """Register the coverage plugin when any of the options asks for it."""
-    if not (config.getoption("sfn_cov") or config.getoption("sfn_cov_report")
-            or config.getoption("sfn_cov_fail_under") is not None):
+    if not coverage_wanted(config):
         return
     plugin = WorkflowCoverage(config)
     config.pluginmanager.register(plugin, "sfnsim-coverage")
