@@ -157,7 +157,8 @@ Assignments = dict[str, Any]
 
 class AslModel(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, populate_by_name=False, alias_generator=to_pascal
+        extra="forbid", frozen=True, strict=True, populate_by_name=False, alias_generator=to_pascal,
+        defer_build=True,
     )
 
 
@@ -216,7 +217,6 @@ ChoiceRule: type[_ChoiceRuleBase] = create_model(  # type: ignore[call-overload]
     not_=(Opt["ChoiceRule"], Field(None, alias="Not")),
     **{"op_" + name: (_OPERATOR_VALUE[kind], Field(None, alias=name)) for name, kind in OPERATORS.items()},
 )
-ChoiceRule.model_rebuild(_types_namespace={"ChoiceRule": ChoiceRule})
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,8 +412,6 @@ class StateMachine(Branch):
     version: Opt[str] = None
 
 
-for _model in (ParallelState, MapState, Branch, Processor, StateMachine):
-    _model.model_rebuild()
 
 
 def field_names(model: type[BaseModel]) -> frozenset[str]:
