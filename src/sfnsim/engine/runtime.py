@@ -66,7 +66,7 @@ class Branch:
     variables: ChainMap = field(default_factory=ChainMap)
 
     def record(self, run: Run, event_type: str, details: dict[str, Any] | None = None, *,
-               after: int | None = None, advance: bool = True) -> int:
+               after: int | None = None, advance: bool = True, shaped: bool = False) -> int:
         """Record an event linked to the branch's last event, or to event ``after``.
 
         With ``advance=False`` the branch's next event links where this one did (AWS links e.g. both
@@ -75,7 +75,7 @@ class Branch:
         if after is not None:
             self.prev = after
         previous = self.prev
-        event_id = self.recorder.add(event_type, previous, details)
+        event_id = self.recorder.add(event_type, previous, details, shaped=shaped)
         if self.recorder is run.history:
             self.prev = event_id
             run.last_event_id = event_id

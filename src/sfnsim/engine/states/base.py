@@ -23,6 +23,7 @@ from sfnsim.engine.scheduler import Sleep
 from sfnsim.engine.states.io import StateIO, make_io
 from sfnsim.engine.states.outcome import Outcome
 from sfnsim.errors import SimulationLimitError, StatesError
+from sfnsim.history.events import entered_details, exited_details
 
 
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
@@ -137,8 +138,7 @@ class StateExecutor:
     # -- the life of one visit ----------------------------------------------------------------
     def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
         entered_prev = branch.prev
-        entered_id = branch.record(run, self.entered_type,
-                                   {"name": self.name, "input": state_input})
+        entered_id = branch.record(run, self.entered_type, entered_details(self.name, state_input), shaped=True)
         visit = Visit(run, branch, self, entered_id, state_input, entered_prev)
         try:
             if self.synchronous:
@@ -182,11 +182,10 @@ class StateExecutor:
         visit.branch.prev = anchor
 
     def exit(self, visit: Visit, outcome: Outcome) -> None:
-        details: dict[str, Any] = {"name": self.name, "output": outcome.output}
         if outcome.assigned is not None:
-            details["assignedVariables"] = outcome.assigned
             _assign(visit.branch.variables, outcome.assigned)
-        visit.record(self.exited_type, details)
+        visit.branch.record(visit.run, self.exited_type, exited_details(self.name, outcome.output, outcome.assigned),
+                            shaped=True)
 
     # -- Retry and Catch (Task, Parallel, Map) ------------------------------------------------
     def attempt_with_recovery(self, visit: Visit, attempt: Any) -> Generator[Any, Any, Outcome]:
