@@ -186,7 +186,13 @@ def compact_json(value: Any, *, ascii_only: bool = False) -> str:
 
     ``ascii_only`` escapes non-ASCII characters (``\\uXXXX``), as JSON written by a Python Lambda
     function (``json.dumps``'s default) or an SDK response body is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only)
+    return (_COMPACT_ASCII if ascii_only else _COMPACT).encode(value)
+
+
+# Built once: ``json.dumps`` with any option builds a new encoder per call, and the payload-size
+# check serialises every state's output (json.dumps's own defaults otherwise, so the text is the same).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 
 
 def shown(value: Any) -> str:
