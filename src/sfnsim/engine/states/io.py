@@ -41,28 +41,35 @@ class JsonPathStateIO:
         self.catch_paths = {id(c): compile_result_path(c.get("ResultPath", ABSENT)) for c in spec.get("Catch", ())}
         self.catch_assign = {id(c): compile_optional_template(c.get("Assign", ABSENT)) for c in spec.get("Catch", ())}
 
-    # Absent fields are identity stages; skipping them keeps a plain Pass chain cheap.
+    # Absent fields are identity stages; skipping them keeps a plain Pass chain cheap. Stages are
+    # noted only when the run is inspected (``visit.inspection``): tested here, not in a call per stage.
     def after_input_path(self, visit: "Visit") -> Any:
         stage = self.pipeline.input_path
         selected = visit.input if stage is IDENTITY else stage(visit.scope(visit.input))
-        visit.stage("afterInputPath", selected)
+        if visit.inspection is not None:
+            visit.stage("afterInputPath", selected)
         return selected
 
     def effective_input(self, visit: "Visit") -> Any:
         selected = self.after_input_path(visit)
         parameters = self.pipeline.parameters
         effective = selected if parameters is None else parameters(visit.scope(selected))
-        visit.stage("afterParameters", effective)
+        if visit.inspection is not None:
+            visit.stage("afterParameters", effective)
         return effective
 
     def output(self, visit: "Visit", result: Any, next_state: str | None) -> "Outcome":
-        visit.stage("result", result)
+        inspected = visit.inspection is not None
+        if inspected:
+            visit.stage("result", result)
         selector = self.pipeline.result_selector
         selected = result if selector is None else selector(visit.scope(result))
-        visit.stage("afterResultSelector", selected)
+        if inspected:
+            visit.stage("afterResultSelector", selected)
         assigned = self.assign(visit.scope(selected)) if self.assign is not None else None
         combined = self.pipeline.result_path(visit.input, selected)
-        visit.stage("afterResultPath", combined)
+        if inspected:
+            visit.stage("afterResultPath", combined)
         output = self._output_path(visit, combined)
         return Outcome(output, next_state, assigned)
 
@@ -76,7 +83,8 @@ class JsonPathStateIO:
     def _output_path(self, visit: "Visit", value: Any) -> Any:
         stage = self.pipeline.output_path
         output = value if stage is IDENTITY else stage(visit.scope(value))
-        visit.stage("afterOutputPath", output)
+        if visit.inspection is not None:
+            visit.stage("afterOutputPath", output)
         return output
 
     def caught(self, visit: "Visit", catcher: Catcher, error_output: dict[str, Any]) -> "Outcome":
