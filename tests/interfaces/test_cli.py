@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -345,12 +344,10 @@ def test_run_and_validate_as_real_processes(tmp_path: Path) -> None:
     history = tmp_path / "h.json"
     command = [sys.executable, "-m", "sfnsim.cli", "run", str(ORDERS), "--handlers", HANDLERS,
                "--input-file", str(FIXTURES / "order.json"), "--history-out", str(history)]
-    started = time.perf_counter()
+    # How fast it starts is measured in benchmarks/ (cli_startup), not asserted here.
     done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
-    seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Execution SUCCEEDED") and history.is_file()
-    assert seconds < 5, f"sfnsim run took {seconds:.2f}s as a process"  # ~0.3 s; generous for loaded CI machines
     failed = subprocess.run([*command[:7], "--input", '{"items": []}'], capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, timeout=60)
     assert failed.returncode == 1 and "OrderRejected" in failed.stdout
