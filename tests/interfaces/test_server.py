@@ -469,3 +469,40 @@ def test_a_mocked_response_the_file_lacks_fails_only_when_its_state_is_entered(t
         described = sfn.describe_execution(executionArn=execution_arn)
         assert (described["status"], described["error"]) == ("FAILED", "sfnsim.MockConfigError")
         assert "'Refunded' is not defined under /MockedResponses" in described["cause"]
+
+
+def test_concurrent_clients_are_served_safely(sfn: Any) -> None:
+    arn = create(sfn, "sleepy", ONE_DAY_WAIT)
+    failures: list[BaseException] = []
+
+    def start_five(worker: int) -> None:
+        own = client(sfn.meta.endpoint_url)
+        try:
+            for index in range(5):
+                own.start_execution(stateMachineArn=arn, name=f"w{worker}-{index}", input=json.dumps({"n": index}))
+        except BaseException as exc:  # reported below: an assertion in a thread would be lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start_five, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn)
+    statuses = [e["status"] for page in pages for e in page["executions"]]
+    assert len(statuses) == 40 and set(statuses) == {"SUCCEEDED"}
+
+
+def test_time_scale_runs_waits_on_the_wall_clock_scaled() -> None:
+    with sfnsim.serve(port=0, time_scale=100) as running:  # 100 virtual seconds per wall second
+        sfn = client(running.url)
+        arn = create(sfn, "scaled", {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": True}}})
+        started = time.monotonic()
+        execution_arn = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        wait_for(lambda: sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING")
+        assert 0.25 <= time.monotonic() - started < 2.5  # 30 s at 100×: about 0.3 s
+        described = sfn.describe_execution(executionArn=execution_arn)
+        assert described["status"] == "SUCCEEDED"
+        assert (described["stopDate"] - described["startDate"]).total_seconds() == 30
