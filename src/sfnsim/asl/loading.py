@@ -33,6 +33,10 @@ def escape_token(token: Any) -> str:
 
 
 def join_pointer(parent: str, *tokens: Any) -> str:
+    if len(tokens) == 1:  # the common case while validating, made cheap: one plain name
+        token = tokens[0]
+        if type(token) is str and "~" not in token and "/" not in token:
+            return parent + "/" + token
     return parent + "".join("/" + escape_token(t) for t in tokens)
 
 

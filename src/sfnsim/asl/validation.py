@@ -399,8 +399,10 @@ def _check_state(ctx: _Context, state: dict, pointer: str, inherited: str, names
             ctx.add(pointer, f"A {state_type} state may have only one of {first} and {second}")
     _check_transitions(ctx, state, pointer, names)
     for field_name in ("Retry", "Catch"):
-        _check_error_handlers(ctx, state.get(field_name), join_pointer(pointer, field_name), field_name)
-    _check_assign(ctx, state.get("Assign"), join_pointer(pointer, "Assign"))
+        if field_name in state:
+            _check_error_handlers(ctx, state[field_name], join_pointer(pointer, field_name), field_name)
+    if "Assign" in state:
+        _check_assign(ctx, state["Assign"], join_pointer(pointer, "Assign"))
     if language == "JSONPath":
         _check_jsonpath_state(ctx, state, pointer)
     else:
