@@ -80,6 +80,14 @@ def test_serve_refuses_a_missing_mock_config_with_a_message(tmp_path: Path) -> N
     assert "--mock-config: no such file" in err
 
 
+def test_serve_refuses_an_unknown_aws_backend_before_listening() -> None:
+    process = _serve("--port", "0", "--aws", "bogus")
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert "'bogus' is not an AWS backend" in err
+    assert "listening" not in out
+
+
 def test_serve_with_aws_moto_sends_service_tasks_to_moto() -> None:
     # A server process of its own: moto's mock patches botocore process-wide, which would also
     # catch this test's own client if the server ran in the test's process.

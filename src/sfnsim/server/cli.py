@@ -52,6 +52,11 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
         raise UsageProblem(f"--time-scale must be a positive number, got {time_scale}")
     if mock_config is not None and not mock_config.is_file():
         raise UsageProblem(f"--mock-config: no such file: {mock_config}")
+    if aws_spec is not None:
+        # Checked before listening: a misspelt backend would otherwise surface only on the first Task.
+        from sfnsim.tasks.aws_backend import parse_target
+
+        parse_target(aws_spec, "--aws")
     handlers = load_handlers(handler_specs)
     machines = [machine for path in templates for machine in template_machines(path, account)]
 
