@@ -429,3 +429,12 @@ def test_a_pseudo_parameter_left_in_a_resource_is_refused_before_running() -> No
     assert problem.pointer == "/States/Extract/Resource" and "${AWS::Partition}" in problem.message
     machine = StateMachine.from_dict(definition, substitutions={"AWS::Partition": "aws"})
     assert machine.run({"n": 1}, handlers={"extract": lambda event: event}).output["Payload"] == {"n": 1}
+
+
+def test_a_machine_asked_of_a_plain_definition_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "single.asl.json"
+    path.write_text(json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    with pytest.raises(DefinitionError) as raised:
+        load_definition(path, state_machine="Nope")
+    assert "'Nope'" in str(raised.value) and "not a template" in str(raised.value)
+    assert load_definition(path).raw["StartAt"] == "P"  # without machine= it loads as before

@@ -102,6 +102,11 @@ def load_definition(
         template = Template(data, locator=locator, source_name=source_name, base_dir=base_dir,
                             substitutions=substitutions)
         return load_template_machine(template, state_machine, state_machine_type=state_machine_type)
+    if state_machine is not None:
+        # Choosing a machine only means something in a template; ignoring it would run the wrong file silently.
+        message = (f"the state machine {state_machine!r} was asked for (machine=..., --machine), but this is a "
+                   "single definition, not a template holding several machines")
+        raise DefinitionError([Problem("", message, 1, 1, source_name)])
     if substitutions:
         data = substitute_placeholders(data, substitutions)
     return _checked(data, locator, source_name, state_machine_type)
