@@ -313,6 +313,14 @@ def test_the_cli_says_what_is_wrong_with_a_history(tmp_path: Path):
     assert "bad.json: not an execution history" in result.output
 
 
+def test_a_state_entered_event_without_a_state_name_is_refused_not_counted_as_none(tmp_path: Path):
+    events = [{"id": 1, "type": "ExecutionStarted"}, {"id": 2, "type": "PassStateEntered", "stateEnteredEventDetails": {}}]
+    (tmp_path / "h.json").write_text(json.dumps({"events": events}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["coverage", str(ORDERS), "--histories", str(tmp_path / "h.json")])
+    assert result.exit_code == 2
+    assert "h.json: event #2 (PassStateEntered) has no stateEnteredEventDetails.name" in result.output
+
+
 TEMPLATE = """
 Resources:
   Intake:

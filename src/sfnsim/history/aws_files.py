@@ -77,6 +77,11 @@ def _parse_event(event: Any, where: str, number: int) -> dict[str, Any]:
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise InputError(f"{where}: event #{number} is not a history event (it has no \"type\")")
     parsed = dict(event)
+    if parsed["type"].endswith("StateEntered"):
+        # Every reader of a history keys on the state's name; without it a visit would count for "None".
+        details = event.get("stateEnteredEventDetails")
+        if not isinstance(details, dict) or not isinstance(details.get("name"), str):
+            raise InputError(f"{where}: event #{number} ({parsed['type']}) has no stateEnteredEventDetails.name")
     if "timestamp" in parsed:
         parsed["timestamp"] = _timestamp(parsed["timestamp"], where, number)
     for key, value in event.items():
