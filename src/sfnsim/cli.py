@@ -192,6 +192,14 @@ def load_machine(path: Path) -> Any:
     return StateMachine(definition, name=name, source=str(path))
 
 
+def check_aws_option(aws_spec: str | None) -> None:
+    """Refuse a malformed ``--aws`` before anything runs, in a message naming the option."""
+    if aws_spec is not None:
+        from sfnsim.tasks.aws_backend import parse_target
+
+        parse_target(aws_spec, "--aws")
+
+
 def definition_problem(exc: Any) -> UsageProblem:
     """A DefinitionError as the UsageProblem the CLI reports (text, or JSON with the located problems)."""
     problem = UsageProblem(definition_problems_message(exc))
@@ -438,6 +446,7 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
     moment = parse_start_time(start_time)
     execution_input = read_input(input_text, input_file)
     handlers = load_handlers(handler_specs)
+    check_aws_option(aws_spec)
     machine = load_machine(definition)
     from sfnsim.errors import HandlerError
 

@@ -84,7 +84,7 @@ def test_serve_refuses_an_unknown_aws_backend_before_listening() -> None:
     process = _serve("--port", "0", "--aws", "bogus")
     out, err = process.communicate(timeout=20)
     assert process.returncode == 2
-    assert "'bogus' is not an AWS backend" in err
+    assert "--aws: 'bogus' is not an AWS backend" in err
     assert "listening" not in out
 
 

@@ -326,7 +326,7 @@ def test_cli_run_with_aws_moto(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["output"] == {"count": 0}
     bad = CliRunner().invoke(main, ["run", str(definition), "--aws", "localstack"])
-    assert bad.exit_code == 2 and "'localstack' is not an AWS backend" in bad.output
+    assert bad.exit_code == 2 and "--aws: 'localstack' is not an AWS backend" in bad.output
 
 
 def test_the_fixture_option_starts_moto_for_the_test(sfn):

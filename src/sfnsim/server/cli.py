@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from sfnsim.cli import UsageProblem, load_handlers
+from sfnsim.cli import UsageProblem, check_aws_option, load_handlers
 from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION
 from sfnsim.server.backend import MOCK_CONFIG_ENV
 from sfnsim.server.protocol import ServiceError
@@ -52,11 +52,7 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
         raise UsageProblem(f"--time-scale must be a positive number, got {time_scale}")
     if mock_config is not None and not mock_config.is_file():
         raise UsageProblem(f"--mock-config: no such file: {mock_config}")
-    if aws_spec is not None:
-        # Checked before listening: a misspelt backend would otherwise surface only on the first Task.
-        from sfnsim.tasks.aws_backend import parse_target
-
-        parse_target(aws_spec, "--aws")
+    check_aws_option(aws_spec)  # before listening: a misspelt backend would otherwise surface on the first Task
     handlers = load_handlers(handler_specs)
     machines = [machine for path in templates for machine in template_machines(path, account)]
 
