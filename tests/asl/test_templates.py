@@ -438,3 +438,9 @@ def test_a_machine_asked_of_a_plain_definition_is_refused_not_ignored(tmp_path: 
         load_definition(path, state_machine="Nope")
     assert "'Nope'" in str(raised.value) and "not a template" in str(raised.value)
     assert load_definition(path).raw["StartAt"] == "P"  # without machine= it loads as before
+
+
+def test_a_template_file_name_given_as_a_str_is_told_to_be_a_path() -> None:
+    with pytest.raises(DefinitionError) as raised:
+        template_machines("template.yaml")
+    assert "pass pathlib.Path('template.yaml')" in str(raised.value)

@@ -18,6 +18,7 @@ from sfnsim.asl.templates import (
     Template,
     TemplateMachine,
     is_template,
+    looks_like_a_path,
     read_template,
     substitute_placeholders,
 )
@@ -73,7 +74,7 @@ def load_definition(
         data: Any = copy.deepcopy(source)  # the Definition must not change when the caller's dict does
     elif isinstance(source, str):
         data, locator = parse_text(source, source=source_name)
-        if not isinstance(data, (dict, list)) and _looks_like_a_path(source):
+        if not isinstance(data, (dict, list)) and looks_like_a_path(source):
             message = (
                 f"Definition must be a valid JSON object: to load the file {source!r}, pass pathlib.Path({source!r})"
             )
@@ -191,10 +192,6 @@ def _check_json_data(data: Any, locator: Locator | None, source_name: str | None
     pointer = join_pointer("", *path)
     line, column = locator_for(locator)(pointer)
     raise DefinitionError([Problem(pointer, f"not JSON: {message}", line, column, source_name)])
-
-
-def _looks_like_a_path(text: str) -> bool:
-    return "\n" not in text.strip() and text.strip().lower().endswith((".json", ".yaml", ".yml", ".asl"))
 
 
 def _read(path: Path, source_name: str) -> str:

@@ -276,12 +276,20 @@ def read_template(source: dict[str, Any] | str | os.PathLike[str], *, substituti
         base_dir = path.parent
     elif isinstance(source, str):
         data, locator = parse_text(source)
+        if not isinstance(data, (dict, list)) and looks_like_a_path(source):
+            message = f"a str is template text: to load the file {source!r}, pass pathlib.Path({source!r})"
+            raise DefinitionError([Problem("", message, 1, 1, source_name)])
     else:
         data = source
     if not is_template(data):
         raise DefinitionError([Problem("", "not a CloudFormation/SAM template: it has no Resources map", 1, 1, source_name)])
     return Template(data, locator=locator, source_name=source_name, base_dir=base_dir, substitutions=substitutions,
                     region=region, account=account, stack_name=stack_name)
+
+
+def looks_like_a_path(text: str) -> bool:
+    """Whether a str given as definition or template text is more likely a file name."""
+    return "\n" not in text.strip() and text.strip().lower().endswith((".json", ".yaml", ".yml", ".asl"))
 
 
 def template_machines(source: dict[str, Any] | str | os.PathLike[str], **options: Any) -> list[TemplateMachine]:
