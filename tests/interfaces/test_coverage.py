@@ -384,3 +384,15 @@ def test_the_cli_reads_one_machine_of_a_template(tmp_path: Path):
     # Check → Drop by Default: Check and Drop of 3 states, Default of 2 branches.
     assert machine["name"] == "Intake"
     assert (machine["states"]["missing"], machine["branches"]["missing"]) == (["Archive"], ["Check → Archive (Choices[0])"])
+
+
+def test_a_fail_under_above_100_percent_is_bad_usage_not_a_gate_no_suite_can_pass(tmp_path: Path):
+    result = CliRunner().invoke(main, ["coverage", str(ORDERS), "--histories", str(tmp_path), "--fail-under", "150"])
+    assert result.exit_code == 2
+    assert "150" in result.output and "0<=x<=100" in result.output
+
+
+def test_the_pytest_gate_refuses_a_percentage_above_100(pytester: pytest.Pytester):
+    result = pytester.runpytest("--sfn-cov-fail-under=150")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--sfn-cov-fail-under: 150 is not a percentage from 0 to 100*"])

@@ -29,7 +29,7 @@ from sfnsim.coverage.report import render_cobertura, render_markdown, render_ter
               help="Also write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--xml", "xml_out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write Cobertura XML, for CI coverage widgets.")
-@click.option("--fail-under", type=float, metavar="PCT", help="Exit 1 when the total coverage is below PCT percent.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT", help="Exit 1 when the total coverage is below PCT percent.")
 @template_options
 def coverage_command(definition: Path, history_paths: tuple[Path, ...], as_json: bool, html_out: Path | None,
                      markdown_out: Path | None, xml_out: Path | None, fail_under: float | None) -> None:
