@@ -88,6 +88,24 @@ def test_serve_refuses_an_unknown_aws_backend_before_listening() -> None:
     assert "listening" not in out
 
 
+def test_serve_takes_substitute_for_a_template_parameter_without_a_default(tmp_path: Path) -> None:
+    template = {"Parameters": {"Env": {"Type": "String"}}, "Resources": {"M": {
+        "Type": "AWS::StepFunctions::StateMachine", "Properties": {"StateMachineName": {"Fn::Sub": "m-${Env}"},
+            "Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}}
+    (tmp_path / "t.json").write_text(json.dumps(template))
+    process = _serve("--port", "0", "--template", str(tmp_path / "t.json"), "--substitute", "Env=prod")
+    lines: list[str] = []
+    try:
+        _url(process, lines)
+        assert "created arn:aws:states:us-east-1:123456789012:stateMachine:m-prod\n" in lines
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    refused = _serve("--port", "0", "--template", str(tmp_path / "t.json"), "--machine", "M")
+    out, err = refused.communicate(timeout=20)
+    assert refused.returncode == 2 and "--machine does not apply to serve" in err
+
+
 def test_serve_with_aws_moto_sends_service_tasks_to_moto() -> None:
     # A server process of its own: moto's mock patches botocore process-wide, which would also
     # catch this test's own client if the server ran in the test's process.

@@ -10,13 +10,14 @@ from typing import Any
 
 import click
 
-from sfnsim.cli import UsageProblem, check_aws_option, load_handlers
+from sfnsim.cli import UsageProblem, check_aws_option, load_handlers, template_choice, template_options
 from sfnsim.engine.execution import DEFAULT_ACCOUNT, DEFAULT_REGION
 from sfnsim.server.backend import MOCK_CONFIG_ENV
 from sfnsim.server.protocol import ServiceError
 
 
 @click.command("serve", short_help="Serve the Step Functions API for any SDK, on the virtual clock.")
+@template_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8083, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0: any free port; the line printed at start-up says which).")
@@ -54,7 +55,10 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
         raise UsageProblem(f"--mock-config: no such file: {mock_config}")
     check_aws_option(aws_spec)  # before listening: a misspelt backend would otherwise surface on the first Task
     handlers = load_handlers(handler_specs)
-    machines = [machine for path in templates for machine in template_machines(path, account)]
+    machine, substitutions = template_choice()
+    if machine is not None:
+        raise UsageProblem("--machine does not apply to serve: it creates every state machine of each --template")
+    machines = [machine for path in templates for machine in template_machines(path, account, substitutions)]
 
     from sfnsim.server import start
 
@@ -83,7 +87,8 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
     click.echo("sfnsim serve: stopped")
 
 
-def template_machines(path: Path, account: str = DEFAULT_ACCOUNT) -> list[tuple[str, str, str, str]]:
+def template_machines(path: Path, account: str = DEFAULT_ACCOUNT,
+                      substitutions: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
     """(name, definition JSON, role ARN, type) for each state machine in a definition file or template.
 
     A plain definition file gives one machine named after the file. A CloudFormation/SAM/CDK
@@ -100,9 +105,9 @@ def template_machines(path: Path, account: str = DEFAULT_ACCOUNT) -> list[tuple[
     if path.suffix != ".tf":
         data, _ = parse_text(path.read_text(encoding="utf-8-sig"), source=str(path))
         if not is_template(data):
-            loaded = load_definition(path)
+            loaded = load_definition(path, substitutions=substitutions)
             return [(path.name.split(".", 1)[0], json.dumps(loaded.raw), _default_role(account), "STANDARD")]
-    machines = read_any_template(path).machines()
+    machines = read_any_template(path, substitutions=substitutions).machines()
     if not machines:
         raise UsageProblem(f"--template {path}: the template has no state machine resource")
     found = []
