@@ -238,7 +238,7 @@ def test_an_unknown_backend_is_named():
 def test_moto_missing_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "moto", None)
     sm = StateMachine.from_dict({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-    with pytest.raises(HandlerError, match=re.escape("pip install 'sfnsim[aws]'")):
+    with pytest.raises(HandlerError, match=re.escape("sfnsim's aws extra: pip install '.[aws]'")):
         sm.run({}, aws="moto")
 
 

@@ -8,6 +8,7 @@ directory too and their states count. Exit codes: 0, 1 when below ``--fail-under
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -70,13 +71,22 @@ def history_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.json") if p.is_file())
+            found = sorted(_json_files(path))
             if not found:
                 raise UsageProblem(f"--histories {path}: no *.json history files in it")
             files.extend(found)
         else:
             files.append(path)
     return files
+
+
+def _json_files(folder: Path) -> list[Path]:
+    """The *.json files under ``folder``; folders that vanish or cannot be read while it is walked
+    (another process's temporary build directory, say) are passed over, not an internal error."""
+    found: list[Path] = []
+    for root, _dirs, names in os.walk(folder, onerror=lambda _error: None):
+        found += [Path(root, name) for name in names if name.endswith(".json") and Path(root, name).is_file()]
+    return found
 
 
 def _write(path: Path, text: str, option: str) -> None:

@@ -33,7 +33,7 @@ from sfnsim.tasks.virtual_time import real_clock
 if TYPE_CHECKING:
     from sfnsim.tasks.resources import Resource
 
-_INSTALL_HINT = "install sfnsim's aws extra: pip install 'sfnsim[aws]'"
+_INSTALL_HINT = "install sfnsim's aws extra: pip install '.[aws]' in your sfnsim clone (boto3 and moto)"
 _DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 _ANY_SERVICE = "*"
 _LAMBDA = "lambda"
