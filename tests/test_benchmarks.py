@@ -15,6 +15,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 ONE_DAY = 86_400
+MODULES = ("run", "scenarios", "moto_baseline", "floor", "node_peer")
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +35,10 @@ def bench() -> Iterator[dict[str, ModuleType]]:
     """The runner's modules imported in-process (they import each other as top-level modules)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield {name: importlib.import_module(name) for name in ("run", "scenarios", "moto_baseline")}
+        yield {name: importlib.import_module(name) for name in MODULES}
     finally:
         sys.path.remove(str(BENCHMARKS))
-        for name in ("run", "scenarios", "moto_baseline"):
+        for name in MODULES:
             sys.modules.pop(name, None)
 
 
@@ -79,12 +80,7 @@ def test_the_distributed_map_reports_a_fresh_process_peak_rss(quick_report: dict
 
 
 def test_the_floor_builds_two_aws_shaped_events_per_transition(bench: dict[str, ModuleType]) -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        floor = importlib.import_module("floor")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    events = floor.build_events(3, {"x": 1})
+    events = bench["floor"].build_events(3, {"x": 1})
     assert [e["type"] for e in events] == ["ExecutionStarted"] + ["PassStateEntered", "PassStateExited"] * 3
     assert [e["previousEventId"] for e in events] == [0, 1, 2, 3, 4, 5, 6]
 
@@ -181,11 +177,7 @@ def test_moto_baseline_runs_a_definition_for_real(bench: dict[str, ModuleType]) 
 
 
 def test_the_node_peer_runs_a_definition_when_installed(bench: dict[str, ModuleType]) -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        node_peer = importlib.import_module("node_peer")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    node_peer = bench["node_peer"]
     if node_peer.node_peer_version(install=False) is None:
         pytest.skip("the Node peer is not installed (python benchmarks/run.py installs it with npm on first use)")
     workload = bench["scenarios"].pass_chain(3)

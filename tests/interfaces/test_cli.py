@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_runner import invoke
 from click.testing import CliRunner, Result
 from corpus import jsonl_records
 
@@ -29,12 +30,6 @@ HANDLERS = f"{FIXTURES / 'order_handlers.py'}:HANDLERS"
 ORDER = json.loads((FIXTURES / "order.json").read_text())
 
 
-def invoke(*arguments: Any, input: str | None = None) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, [str(a) for a in arguments], input=input)
 
 
 def run_orders(*extra: Any, order: Any = ORDER) -> Result:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_runner import invoke
+from click.testing import Result
 from corpus import jsonl_records
 
 from sfnsim.cli import main
@@ -26,12 +27,6 @@ INVALID = FIXTURES / "invalid" / "several-problems.asl.json"
 REPO = FIXTURES / "cli" / "pipeline_repo"
 
 
-def invoke(*arguments: Any) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, [str(a) for a in arguments])
 
 
 def json_error(result: Result, exit_code: int) -> dict[str, Any]:

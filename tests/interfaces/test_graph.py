@@ -11,14 +11,12 @@ import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_runner import invoke
 from corpus import conformance_case
 
 from sfnsim import StateMachine
-from sfnsim.cli import main
 from sfnsim.history.replay import read_history, step_tree
 from sfnsim.render.graph import build_graph, describe_rule, highlight, render_graph
 
@@ -26,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDERS = ROOT / "fixtures" / "cli" / "orders.asl.json"
 
 
-def invoke(*arguments: Any) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, [str(a) for a in arguments])
 
 
 NESTED = {

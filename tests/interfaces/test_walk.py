@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_runner import invoke as run_cli
+from click.testing import Result
 
 from sfnsim import StateMachine, mock
 from sfnsim.walk import build_walkthrough
@@ -49,11 +50,7 @@ def stages(step: Step) -> dict[str, Any]:
 
 
 def invoke(*arguments: Any, input: str | None = None) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(walk_command, [str(a) for a in arguments], input=input)
+    return run_cli(*arguments, input=input, command=walk_command)
 
 
 def write(tmp_path: Path, name: str, content: Any) -> Path:
