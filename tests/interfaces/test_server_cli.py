@@ -80,6 +80,17 @@ def test_serve_refuses_a_missing_mock_config_with_a_message(tmp_path: Path) -> N
     assert "--mock-config: no such file" in err
 
 
+def test_serve_refuses_a_broken_mock_config_before_listening(tmp_path: Path) -> None:
+    broken = tmp_path / "MockConfigFile.json"
+    broken.write_text('{"StateMachines": {}, "MockedResponses": {"R": {"0": {"Returns": 1}}}}')
+    process = _serve("--port", "0", "--mock-config", str(broken))
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert "invalid MockConfigFile" in err
+    assert "/MockedResponses/R/0/Returns" in err and "line 1:" in err
+    assert "listening" not in out
+
+
 def test_serve_refuses_an_unknown_aws_backend_before_listening() -> None:
     process = _serve("--port", "0", "--aws", "bogus")
     out, err = process.communicate(timeout=20)

@@ -53,6 +53,12 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
         raise UsageProblem(f"--time-scale must be a positive number, got {time_scale}")
     if mock_config is not None and not mock_config.is_file():
         raise UsageProblem(f"--mock-config: no such file: {mock_config}")
+    if mock_config is not None:
+        from sfnsim.tasks.mock_config import MockConfig
+
+        # Read once before listening, so a broken file is reported now rather than on the first
+        # StartExecution; the server still re-reads it whenever it changes.
+        MockConfig.load(mock_config, defer_undefined=True)
     check_aws_option(aws_spec)  # before listening: a misspelt backend would otherwise surface on the first Task
     handlers = load_handlers(handler_specs)
     machine, substitutions = template_choice()
