@@ -335,6 +335,25 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
+# What running a plain JSON definition must not import: each is only for some definitions or outputs
+# (YAML text, templates, Distributed Map, AWS backends).
+NOT_FOR_A_PLAIN_RUN = ("yaml", "sfnsim.asl.yaml_reader", "sfnsim.asl.cloudformation", "sfnsim.asl.terraform",
+                       "sfnsim.engine.states.map_distributed", "sfnsim.engine.item_reader",
+                       "sfnsim.tasks.aws_backend")
+
+
+def test_running_a_plain_json_definition_imports_only_what_it_uses() -> None:
+    hello = ROOT / "fixtures" / "examples"
+    code = ("import sys\nfrom sfnsim.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
+            f"    print([m for m in {NOT_FOR_A_PLAIN_RUN!r} if m in sys.modules], file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, "run", str(hello / "hello.asl.json"),
+                           "--input-file", str(hello / "hello.input.json")],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Execution SUCCEEDED")
+    assert done.stderr.strip() == "[]"
+
+
 def test_run_and_validate_as_real_processes(tmp_path: Path) -> None:
     history = tmp_path / "h.json"
     command = [sys.executable, "-m", "sfnsim.cli", "run", str(ORDERS), "--handlers", HANDLERS,

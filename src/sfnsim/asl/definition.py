@@ -8,11 +8,9 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from sfnsim.asl.loading import Locator, join_pointer, locator_for, parse_text
-from sfnsim.asl.models import StateMachine
-from sfnsim.asl.terraform import TerraformFile
 from sfnsim.asl.templates import (
     STATE_MACHINE_RESOURCE_TYPES,
     Template,
@@ -25,6 +23,9 @@ from sfnsim.asl.templates import (
 from sfnsim.asl.validation import check_definition
 from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.errors import DefinitionError, Problem
+
+if TYPE_CHECKING:
+    from sfnsim.asl.models import StateMachine
 
 Source = Union[dict, str, "os.PathLike[str]"]
 __all__ = ["STATE_MACHINE_RESOURCE_TYPES", "Definition", "load_definition", "load_every_machine", "load_template_machine",
@@ -150,6 +151,8 @@ def read_any_template(path: "os.PathLike[str]", *, substitutions: Mapping[str, A
     """A CloudFormation/SAM/CDK template, or a Terraform ``.tf`` file: its machines, found by
     ``resources`` / ``choose`` / ``machine`` (``sfnsim.asl.templates``, ``sfnsim.asl.terraform``)."""
     if Path(path).suffix == ".tf":
+        from sfnsim.asl.terraform import TerraformFile  # Terraform's reader only for a .tf file
+
         return TerraformFile(Path(path), substitutions=substitutions)
     return read_template(Path(path), substitutions=substitutions)
 

@@ -19,12 +19,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from sfnsim.asl.cloudformation import Resolver, Unresolvable, how_to_give
 from sfnsim.asl.loading import Locator, PrefixedLocator, join_pointer, locator_for, parse_text
-from sfnsim.asl.resource_arns import Place
 from sfnsim.errors import DefinitionError, Problem
+
+if TYPE_CHECKING:
+    from sfnsim.asl.cloudformation import Resolver
+
+# The intrinsics (``sfnsim.asl.cloudformation``) are imported when a template is read: running a
+# plain definition only asks ``unresolved_resources`` and ``is_template`` of this module.
 
 STATE_MACHINE_RESOURCE_TYPES = ("AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine")
 DEFAULT_REGION = "us-east-1"
@@ -73,6 +77,8 @@ class Template:
         self.locator = locator
         self.source_name = source_name
         self.base_dir = base_dir
+        from sfnsim.asl.resource_arns import Place
+
         self.substitutions = _checked_substitutions(substitutions)
         place = Place(
             region=str(self.substitutions.get("AWS::Region", region)),
@@ -98,6 +104,8 @@ class Template:
         return self._resources
 
     def _describe(self, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> MachineResource:
+        from sfnsim.asl.cloudformation import Unresolvable
+
         name = logical_id
         if _has_name(resource):
             try:
@@ -141,6 +149,8 @@ class Template:
 
     # -- internals ------------------------------------------------------------------------------
     def _resolver(self) -> Resolver:
+        from sfnsim.asl.cloudformation import Resolver
+
         return Resolver(self.data, self.place, self.substitutions, self._locate, self.source_name)
 
     def _error(self, pointer: str, message: str) -> DefinitionError:
@@ -311,6 +321,8 @@ def unresolved_resources(definition: Any, pointer: str = "") -> list[Problem]:
         resource = state.get("Resource")
         pseudo = _PSEUDO_PARAMETER.search(resource) if state.get("Type") == "Task" and isinstance(resource, str) else None
         if pseudo is not None:
+            from sfnsim.asl.cloudformation import how_to_give
+
             placeholder = pseudo.group(1)
             problems.append(Problem(join_pointer(where, "Resource"), (
                 f"Task state {name!r} cannot run: its Resource {resource!r} holds ${{{placeholder}}}, which only "
@@ -373,6 +385,8 @@ def _prefixed(locator: Locator | None, prefix: str, *, flat: bool = False) -> Lo
 
 
 def _unknown(offset: int, text: str) -> str:
+    from sfnsim.asl.cloudformation import how_to_give
+
     match = _PLACEHOLDER.match(text, offset)
     name = match.group(1) if match else "?"
     return f"${{{name}}} is not substituted: it is not in DefinitionSubstitutions; {how_to_give(name)}"
@@ -440,7 +454,6 @@ __all__ = [
     "Template",
     "choose_machine",
     "TemplateMachine",
-    "Unresolvable",
     "is_template",
     "read_template",
     "substitute_placeholders",

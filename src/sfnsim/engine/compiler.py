@@ -13,7 +13,6 @@ from sfnsim.engine.states.base import StateExecutor
 from sfnsim.engine.states.choice_state import ChoiceState
 from sfnsim.engine.states.fail_state import FailState
 from sfnsim.engine.states.map_common import is_distributed
-from sfnsim.engine.states.map_distributed import DistributedMapState
 from sfnsim.engine.states.map_inline import InlineMapState
 from sfnsim.engine.states.parallel_state import ParallelState
 from sfnsim.engine.states.pass_state import PassState
@@ -26,8 +25,12 @@ ExecutorFactory = Callable[[str, dict[str, Any], "Compiler"], StateExecutor]
 
 
 def _map_executor(name: str, spec: dict[str, Any], compiler: "Compiler") -> StateExecutor:
-    executor = DistributedMapState if is_distributed(spec) else InlineMapState
-    return executor(name, spec, compiler)
+    if not is_distributed(spec):
+        return InlineMapState(name, spec, compiler)
+    # Imported for a Distributed Map only: it brings the item readers (CSV, S3) and AWS backends.
+    from sfnsim.engine.states.map_distributed import DistributedMapState
+
+    return DistributedMapState(name, spec, compiler)
 
 
 # Each executor says which state type it runs (its ``state_type``); the language's list of state
