@@ -135,7 +135,7 @@ def test_a_yaml_alias_bomb_is_refused_quickly_with_a_location(tmp_path: Path) ->
     assert path.stat().st_size < 410
     began = time.perf_counter()
     result = cli("validate", str(path))
-    assert time.perf_counter() - began < 5
+    assert time.perf_counter() - began < 30  # a hang guard (expanded, the bomb is 10^9 nodes), not a speed test
     assert result.exit_code == 1, result.output
     assert "YAML aliases expand this document to" in result.output
     assert f"{path}:9:" in result.output  # the line of the anchor repeated most
@@ -163,7 +163,7 @@ def jsonata_pass(expression: str) -> StateMachine:
 def test_runaway_expressions_fail_fast_with_a_query_evaluation_error(expression: str) -> None:
     began = time.perf_counter()
     execution = jsonata_pass(expression).run({})
-    assert time.perf_counter() - began < 5
+    assert time.perf_counter() - began < 30  # a hang guard, generous for a loaded CI machine, not a speed test
     assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
 
 
@@ -248,6 +248,6 @@ def test_a_csv_reader_field_given_as_null_reads_as_absent() -> None:
 def test_a_ten_million_item_range_fails_fast_on_the_memory_bound() -> None:
     began = time.perf_counter()
     execution = jsonata_pass("[1..10000000]").run({})
-    assert time.perf_counter() - began < 8
+    assert time.perf_counter() - began < 30  # a hang guard, not a speed test
     assert execution.error == "States.QueryEvaluationError"
     assert "Expression evaluation memory limit exceeded" in execution.cause

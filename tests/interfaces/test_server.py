@@ -97,7 +97,7 @@ def test_a_one_day_wait_finishes_at_once_with_aws_true_timestamps(sfn: Any) -> N
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="run-1", input='{"id": 7}')["executionArn"]
     assert execution_arn == "arn:aws:states:us-east-1:123456789012:execution:sleepy:run-1"
     described = sfn.describe_execution(executionArn=execution_arn)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 60  # far below the day a real Wait takes, generous for a loaded machine
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"id": 7, "status": {"done": True}}
     assert (described["stopDate"] - described["startDate"]).total_seconds() == 86400
@@ -502,7 +502,7 @@ def test_time_scale_runs_waits_on_the_wall_clock_scaled() -> None:
         execution_arn = sfn.start_execution(stateMachineArn=arn)["executionArn"]
         assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
         wait_for(lambda: sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING")
-        assert 0.25 <= time.monotonic() - started < 2.5  # 30 s at 100×: about 0.3 s
+        assert 0.25 <= time.monotonic() - started < 15  # 30 s at 100×: about 0.3 s (30 s if unscaled)
         described = sfn.describe_execution(executionArn=execution_arn)
         assert described["status"] == "SUCCEEDED"
         assert (described["stopDate"] - described["startDate"]).total_seconds() == 30
