@@ -52,6 +52,31 @@ def test_gather_resumes_children_by_time_and_returns_results_in_order() -> None:
     assert sched.root_result == ["a", "b", "c"]
 
 
+def test_a_fiber_that_yields_the_instant_resumes_after_everything_already_due_then() -> None:
+    """Fibers due at the present instant and fibers that reach it by sleeping resume in the order
+    they were scheduled, whichever way they were queued."""
+    sched = scheduler()
+    log: list[tuple[str, float]] = []
+
+    def hopper(name: str, first: float) -> Generator[Any, Any, str]:
+        yield Sleep(first)
+        log.append((name, sched.clock.elapsed))
+        yield Sleep(0)
+        log.append((name + "'", sched.clock.elapsed))
+        return name
+
+    def parent() -> Generator[Any, Any, Any]:
+        # a and b reach t=3 by sleeping; c is already there when a yields the instant; d starts at 0.
+        return (yield Gather([lambda: hopper("a", 3), lambda: hopper("b", 3), lambda: hopper("c", 0),
+                              lambda: hopper("d", 0)]))
+
+    sched.start(parent())
+    sched.run()
+    assert log == [("c", 0), ("d", 0), ("c'", 0), ("d'", 0), ("a", 3), ("b", 3), ("a'", 3), ("b'", 3)]
+    assert sched.root_result == ["a", "b", "c", "d"]
+    assert sched.next_wake_time() is None
+
+
 def test_gather_runs_at_most_limit_children_at_a_time() -> None:
     sched = scheduler()
     log: list[tuple[str, float]] = []

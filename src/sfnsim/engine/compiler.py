@@ -54,7 +54,11 @@ class Flow:
         name: str | None = self.start_at
         states = self.states
         while name is not None:
-            data, name = yield from states[name].execute(run, branch, data)
+            state = states[name]
+            if state.synchronous:
+                data, name = state.execute_now(run, branch, data)
+            else:
+                data, name = yield from state.execute(run, branch, data)
         return data
 
 

@@ -53,7 +53,7 @@ class Run:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Branch:
     """One running flow of states: the main flow, a Parallel branch or a Map iteration.
 
@@ -83,5 +83,20 @@ class Branch:
             self.prev = previous
         return event_id
 
+    def record_next(self, run: Run, event_type: str, details: dict[str, Any]) -> int:
+        """``record(run, event_type, details, shaped=True)``: the call every state makes twice."""
+        recorder = self.recorder
+        event_id = recorder.add(event_type, self.prev, details, shaped=True)
+        if recorder is run.history:
+            self.prev = run.last_event_id = event_id
+        return event_id
+
     def child(self, *, recorder: HistoryRecorder | None = None, prev: int | None = None) -> "Branch":
-        return Branch(recorder or self.recorder, self.prev if prev is None else prev, self.variables.new_child())
+        return Branch(recorder or self.recorder, self.prev if prev is None else prev, _new_child(self.variables))
+
+
+def _new_child(variables: ChainMap) -> ChainMap:
+    """``variables.new_child()`` without its two Python-level calls (one per Map iteration)."""
+    scope = ChainMap.__new__(ChainMap)
+    scope.maps = [{}, *variables.maps]
+    return scope

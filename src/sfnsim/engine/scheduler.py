@@ -10,13 +10,19 @@ generator that yields requests and is resumed with their answers:
 * ``Park(key, timeout)``: wait until someone calls ``wake(key, ...)`` (a callback token), or throw
   ``ParkTimeout`` into the fiber once ``timeout`` virtual seconds pass without a wake.
 
-Pending resumptions live in a heap ordered by (virtual time, sequence number); the scheduler resumes
-one at a time, so every interleaving is reproducible. Nothing here sleeps or reads the wall clock.
+Pending resumptions are ordered by (virtual time, sequence number); the scheduler resumes one at a
+time, so every interleaving is reproducible. Nothing here sleeps or reads the wall clock.
+
+Most resumptions are due at the current instant (a Map's 10,000 iterations start together), and
+the clock never runs backwards, so those are kept in a first-in first-out queue beside the heap of
+later ones: the queue stays sorted by (time, sequence) on its own, and taking whichever head of the
+two is smaller resumes fibers in exactly the order one heap would, without a heap operation each.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Hashable
 
@@ -44,6 +50,10 @@ class Park:
     timeout: float | None = None
 
 
+# ``yield NOW``: let everything else due at this instant run first (one shared, immutable request).
+NOW = Sleep(0)
+
+
 class ParkTimeout(Exception):
     """Thrown into a parked fiber whose timeout passed before it was woken."""
 
@@ -68,18 +78,22 @@ class Fiber:
     gen: Branch
     parent: "Fiber | None" = None
     index: int = 0
-    children: list["Fiber"] = field(default_factory=list)
+    children: "list[Fiber] | tuple[()]" = ()  # a list of the running Gather's children
     gather: _GatherState | None = None
     parked: Hashable | None = None
     park_generation: int = 0
     done: bool = False
 
 
+_Entry = tuple[float, int, "Fiber", Any, "BaseException | None", int]  # (at, seq, fiber, value, exc, generation)
+
+
 class Scheduler:
     def __init__(self, clock: VirtualClock, deadline: float | None = None) -> None:
         self.clock = clock
         self.deadline = deadline
-        self._heap: list[tuple[float, int, Fiber, Any, BaseException | None, int]] = []
+        self._heap: list[_Entry] = []  # due later than the instant they were pushed at
+        self._due: deque[_Entry] = deque()  # due at the instant they were pushed at, in push order
         self._seq = 0
         self._active = 0  # heap entries that are not callback timeouts
         self._parked: dict[Hashable, Fiber] = {}
@@ -104,28 +118,34 @@ class Scheduler:
         virtual time passes that point. Raises ExecutionDeadline when the next resumption lies
         past the execution's deadline.
         """
-        heap = self._heap
-        while heap and not self.finished:
+        heap, due, clock, deadline = self._heap, self._due, self.clock, self.deadline
+        root = self.root
+        while (heap or due) and not (root is not None and root.done):
             if quiesce and self._active == 0:
                 return
-            at = heap[0][0]
+            from_heap = not due or (heap and heap[0] < due[0])
+            at = heap[0][0] if from_heap else due[0][0]
             if until is not None and at > until:
                 return
-            if self.deadline is not None and at > self.deadline:
-                self.clock.elapsed = max(self.clock.elapsed, self.deadline)
+            if deadline is not None and at > deadline:
+                clock.elapsed = max(clock.elapsed, deadline)
                 raise ExecutionDeadline()
-            _, _, fiber, value, exc, generation = heapq.heappop(heap)
-            if not generation:
+            _, _, fiber, value, exc, generation = heapq.heappop(heap) if from_heap else due.popleft()
+            if generation:
+                if fiber.done or generation != fiber.park_generation:
+                    continue
+            else:
                 self._active -= 1
-            if fiber.done or (generation and generation != fiber.park_generation):
-                continue
-            if at > self.clock.elapsed:
-                self.clock.elapsed = at
+                if fiber.done:
+                    continue
+            if at > clock.elapsed:
+                clock.elapsed = at
             self._step(fiber, value, exc)
 
     def next_wake_time(self) -> float | None:
         """When the next resumption is due (a timeout, a Wait's end); ``Execution.next_timer``."""
-        return self._heap[0][0] if self._heap else None
+        heads = [queue[0] for queue in (self._heap, self._due) if queue]
+        return min(heads)[0] if heads else None
 
     def wake(self, key: Hashable, value: Any = None, exc: BaseException | None = None) -> None:
         fiber = self._parked.pop(key)
@@ -150,7 +170,11 @@ class Scheduler:
         self._seq += 1
         if not generation:
             self._active += 1
-        heapq.heappush(self._heap, (at, self._seq, fiber, value, exc, generation))
+        entry = (at, self._seq, fiber, value, exc, generation)
+        if at == self.clock.elapsed:
+            self._due.append(entry)
+        else:
+            heapq.heappush(self._heap, entry)
 
     def _step(self, fiber: Fiber, value: Any, exc: BaseException | None) -> None:
         try:

@@ -96,7 +96,7 @@ class HistoryRecorder:
     history cannot tell, for coverage reports: which Choice rule matched.
     """
 
-    __slots__ = ("events", "_now", "limit", "full", "matched_choice_rules")
+    __slots__ = ("events", "_now", "limit", "full", "matched_choice_rules", "_first_checked_id")
 
     def __init__(self, now: Callable[[], datetime], limit: int | None = MAX_HISTORY_EVENTS) -> None:
         self.events: list[dict[str, Any]] = []
@@ -106,42 +106,59 @@ class HistoryRecorder:
         # ChoiceStateEntered id -> index in Choices of the rule that matched (None: Default). AWS
         # records only the next state, and two rules may share a Next.
         self.matched_choice_rules: dict[int, int | None] = {}
+        # Below this id no quota or cap applies: one comparison per event instead of four.
+        self._first_checked_id = limit if limit is not None else EXPRESS_EVENT_CAP + 1
 
     def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None, *,
             shaped: bool = False) -> int:
         """Record an event linked to event ``previous``; a payload field in ``details`` gets its
         ``inputDetails``/``outputDetails``/``assignedVariablesDetails`` here, so no caller writes them.
 
-        ``shaped``: the caller built ``details`` with them already (``entered_details`` and
-        ``exited_details``: every state's two events, where reshaping the dict was a tenth of a run)."""
-        event_id = len(self.events) + 1
-        if self.limit is None and event_id > EXPRESS_EVENT_CAP:
-            raise SimulationLimitError(
-                f"this Express execution recorded {EXPRESS_EVENT_CAP:,} events without ending. AWS has no "
-                "history quota for Express workflows and ends them after five minutes of real time; on the "
-                "virtual clock a loop that takes no time would never end, so sfnsim stops it here. Look for a "
-                "loop (a Choice that leads back, or a Retry that never gives up)")
-        if self.limit is not None and event_id >= self.limit:
-            if event_type not in _CLOSING_EVENTS:
-                if self.full:
-                    return event_id - 1  # unwinding after the limit: AWS records nothing more
-                self.full = True
-                raise HistoryLimitExceeded()
-            if self.full:
-                previous = event_id - 1
-        key = details_key(event_type)
+        ``shaped``: the caller built ``details`` with them already, or knows it has no payload field
+        (``entered_details`` and ``exited_details``: every state's two events, where reshaping the dict
+        was a tenth of a run)."""
+        events = self.events
+        event_id = len(events) + 1
+        if event_id >= self._first_checked_id:
+            checked = self._at_quota(event_type, event_id, previous)
+            if checked is None:
+                return event_id - 1  # unwinding after the limit: AWS records nothing more
+            previous = checked
+        key = _DETAILS_KEYS.get(event_type, _UNKNOWN)
+        if key is _UNKNOWN:
+            key = _DETAILS_KEYS[event_type] = details_key(event_type)
         if key is None:
-            self.events.append({"timestamp": self._now(), "type": event_type, "id": event_id,
-                                "previousEventId": previous})
+            events.append({"timestamp": self._now(), "type": event_type, "id": event_id,
+                           "previousEventId": previous})
             return event_id
         if details is None:
             details = {}
         elif not shaped and not TRUNCATION.keys().isdisjoint(details):
             details = _with_truncation(details)
         # One literal, not a dict filled key by key: this runs twice per state entered.
-        self.events.append({"timestamp": self._now(), "type": event_type, "id": event_id,
-                            "previousEventId": previous, key: details})
+        events.append({"timestamp": self._now(), "type": event_type, "id": event_id,
+                       "previousEventId": previous, key: details})
         return event_id
+
+    def _at_quota(self, event_type: str, event_id: int, previous: int) -> int | None:
+        """The ``previous`` to link event ``event_id`` to once the history is (nearly) full, or None
+        to record nothing; raises when this event would exceed the quota or sfnsim's Express cap."""
+        if self.limit is None:
+            raise SimulationLimitError(
+                f"this Express execution recorded {EXPRESS_EVENT_CAP:,} events without ending. AWS has no "
+                "history quota for Express workflows and ends them after five minutes of real time; on the "
+                "virtual clock a loop that takes no time would never end, so sfnsim stops it here. Look for a "
+                "loop (a Choice that leads back, or a Retry that never gives up)")
+        if event_type not in _CLOSING_EVENTS:
+            if self.full:
+                return None
+            self.full = True
+            raise HistoryLimitExceeded()
+        return event_id - 1 if self.full else previous
+
+
+_UNKNOWN = object()
+_DETAILS_KEYS: dict[str, str | None] = {}  # details_key's answers, looked up without a call
 
 
 def to_aws_event(event: dict[str, Any]) -> dict[str, Any]:

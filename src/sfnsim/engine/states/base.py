@@ -19,7 +19,7 @@ from sfnsim.dataflow.scope import Scope
 from sfnsim.engine.clock import iso_millis
 from sfnsim.engine.recovery import Catcher, Retrier, error_matches, error_output
 from sfnsim.engine.runtime import Branch, Run
-from sfnsim.engine.scheduler import Sleep
+from sfnsim.engine.scheduler import NOW, Sleep
 from sfnsim.engine.states.io import StateIO, make_io
 from sfnsim.engine.states.outcome import Outcome
 from sfnsim.errors import SimulationLimitError, StatesError
@@ -119,7 +119,7 @@ class Visit:
 
 class StateExecutor:
     state_type: ClassVar[str]
-    synchronous: ClassVar[bool] = False  # body() returns an Outcome instead of being a generator
+    synchronous: ClassVar[bool] = False  # body() returns an Outcome instead of being a generator (execute_now)
     has_retry_count: ClassVar[bool] = False
 
     def __init__(self, name: str, spec: dict[str, Any], compiler: StateCompiler) -> None:
@@ -137,34 +137,59 @@ class StateExecutor:
 
     # -- the life of one visit ----------------------------------------------------------------
     def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
-        entered_prev = branch.prev
-        entered_id = branch.record(run, self.entered_type, entered_details(self.name, state_input), shaped=True)
-        visit = Visit(run, branch, self, entered_id, state_input, entered_prev)
+        visit = self._enter(run, branch, state_input)
         try:
-            if self.synchronous:
-                outcome = self.body(visit)
-            else:
-                outcome = yield from self.body(visit)
-            if outcome.output is not state_input:  # an unchanged input was checked when it was produced
-                check_payload_size(outcome.output, self.name)
-            if outcome.assigned is not None:
-                check_assignment_size(outcome.assigned, self.name)
+            outcome = yield from self.body(visit)
+            self._check_sizes(outcome, state_input)
         except StatesError as error:
-            located = visit.located(error)
-            if self.aborted_type is not None:
-                located.pending_abort = lambda: self._record_aborted_after_failure(visit)
-            if visit.inspection is not None:
-                visit.inspection.error = {"error": located.error, "cause": located.cause}
-            raise located from None
+            raise self._failed(visit, error) from None
         except RecursionError:
-            raise SimulationLimitError(
-                f"state {self.name!r}: its data is nested more deeply than sfnsim can follow "
-                f"(about {MAX_NESTING_DEPTH} levels are supported; AWS documents no limit)") from None
+            raise self._too_deep() from None
         except GeneratorExit:
             # Cancelled: a sibling branch failed, or the execution timed out or was stopped.
             if self.aborted_type is not None:
                 visit.record(self.aborted_type)
             raise
+        return self._leave(visit, outcome)
+
+    def execute_now(self, run: Run, branch: Branch, state_input: Any) -> tuple[Any, str | None]:
+        """``execute`` for a ``synchronous`` state (Pass, Choice, Succeed, Fail): it never yields
+        to the scheduler, so ``Flow.run`` calls it without a generator of its own per visit."""
+        visit = self._enter(run, branch, state_input)
+        try:
+            outcome = self.body(visit)
+            self._check_sizes(outcome, state_input)
+        except StatesError as error:
+            raise self._failed(visit, error) from None
+        except RecursionError:
+            raise self._too_deep() from None
+        return self._leave(visit, outcome)
+
+    def _enter(self, run: Run, branch: Branch, state_input: Any) -> Visit:
+        entered_prev = branch.prev
+        entered_id = branch.record_next(run, self.entered_type, entered_details(self.name, state_input))
+        return Visit(run, branch, self, entered_id, state_input, entered_prev)
+
+    def _check_sizes(self, outcome: Outcome, state_input: Any) -> None:
+        if outcome.output is not state_input:  # an unchanged input was checked when it was produced
+            check_payload_size(outcome.output, self.name)
+        if outcome.assigned is not None:
+            check_assignment_size(outcome.assigned, self.name)
+
+    def _failed(self, visit: Visit, error: StatesError) -> StatesError:
+        located = visit.located(error)
+        if self.aborted_type is not None:
+            located.pending_abort = lambda: self._record_aborted_after_failure(visit)
+        if visit.inspection is not None:
+            visit.inspection.error = {"error": located.error, "cause": located.cause}
+        return located
+
+    def _too_deep(self) -> SimulationLimitError:
+        return SimulationLimitError(
+            f"state {self.name!r}: its data is nested more deeply than sfnsim can follow "
+            f"(about {MAX_NESTING_DEPTH} levels are supported; AWS documents no limit)")
+
+    def _leave(self, visit: Visit, outcome: Outcome) -> tuple[Any, str | None]:
         self.exit(visit, outcome)
         if visit.inspection is not None:
             visit.inspection.output, visit.inspection.next = outcome.output, outcome.next
@@ -184,8 +209,7 @@ class StateExecutor:
     def exit(self, visit: Visit, outcome: Outcome) -> None:
         if outcome.assigned is not None:
             _assign(visit.branch.variables, outcome.assigned)
-        visit.branch.record(visit.run, self.exited_type, exited_details(self.name, outcome.output, outcome.assigned),
-                            shaped=True)
+        visit.branch.record_next(visit.run, self.exited_type, exited_details(self.name, outcome.output, outcome.assigned))
 
     # -- Retry and Catch (Task, Parallel, Map) ------------------------------------------------
     def attempt_with_recovery(self, visit: Visit, attempt: Any) -> Generator[Any, Any, Outcome]:
@@ -228,7 +252,18 @@ class StateExecutor:
 
 def branch_failing_after_instant(flow: Generator[Any, Any, Any],
                                  on_failure: Callable[[str], None] | None = None) -> Generator[Any, Any, Any]:
-    """Run a Parallel branch or Map iteration; when it fails, fail it the way AWS records it.
+    """Run a Parallel branch or Map iteration; when it fails, fail it the way AWS records it
+    (``fail_after_instant``)."""
+    try:
+        return (yield from flow)
+    except StatesError as failure:
+        error = failure
+    yield from fail_after_instant(error, on_failure)
+
+
+def fail_after_instant(error: StatesError,
+                       on_failure: Callable[[str], None] | None = None) -> Generator[Any, Any, Any]:
+    """Fail a branch whose flow raised ``error``: it always raises.
 
     AWS finishes everything else due at the same virtual instant first (concurrent iterations whose
     tasks time out together each record their ``TaskTimedOut``), then records the branch's failure,
@@ -237,11 +272,7 @@ def branch_failing_after_instant(flow: Generator[Any, Any, Any],
     "MapIterationAborted")`` lets a Map record its iteration event before that.
     """
     try:
-        return (yield from flow)
-    except StatesError as failure:
-        error = failure
-    try:
-        yield Sleep(0)
+        yield NOW
     except GeneratorExit:  # a sibling's failure, due at the same instant, came first
         if on_failure is not None:
             on_failure("MapIterationAborted")

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Generator
 
 from sfnsim.engine.runtime import Branch
-from sfnsim.engine.scheduler import Gather, Sleep
-from sfnsim.engine.states.base import Outcome, Visit, branch_failing_after_instant
+from sfnsim.engine.scheduler import NOW, Gather
+from sfnsim.engine.states.base import Outcome, Visit, fail_after_instant
 from sfnsim.engine.states.map_common import MapState
 from sfnsim.errors import StatesError, runtime_error
 
@@ -51,36 +52,31 @@ class InlineMapState(MapState):
                    concurrent: bool) -> Generator[Any, Any, Any]:
         run = visit.run
         child = visit.branch.child(prev=cursor.position)
-        identity = {"index": index, "name": self.name}
-        child.record(run, "MapIterationStarted", dict(identity))
+        child.record_next(run, "MapIterationStarted", {"index": index, "name": self.name})
         if concurrent:
             # AWS starts every concurrent iteration before any of them enters its first state
             # (recorded: MapIterationStarted for indices 0..n, then the iterations' states).
-            yield Sleep(0)
-        finished: list[str] = []
-
-        def finish(event_type: str) -> None:
-            finished.append(event_type)
-            self._finish_iteration(visit, child, cursor, event_type, identity)
-
+            yield NOW
         try:
             item_input = self.item_input(visit, effective, index, item)
-            output = yield from branch_failing_after_instant(self.flow.run(run, child, item_input), finish)
-        except StatesError:
-            if not finished:  # failed before its states ran (ItemSelector)
-                finish("MapIterationFailed")
+        except StatesError:  # failed before its states ran (ItemSelector)
+            self._finish_iteration(visit, child, cursor, "MapIterationFailed", index)
             raise
+        try:
+            output = yield from self.flow.run(run, child, item_input)
+        except StatesError as failure:
+            # Raises, after recording the iteration's end itself.
+            yield from fail_after_instant(failure, partial(self._finish_iteration, visit, child, cursor, index=index))
         except GeneratorExit:
-            if not finished:
-                finish("MapIterationAborted")
+            self._finish_iteration(visit, child, cursor, "MapIterationAborted", index)
             raise
-        self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", identity)
+        self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", index)
         return output
 
     def _finish_iteration(self, visit: Visit, child: Branch, cursor: "_Cursor", event_type: str,
-                          identity: dict[str, Any]) -> None:
+                          index: int) -> None:
         cursor.position = child.prev
-        child.record(visit.run, event_type, dict(identity))
+        child.record_next(visit.run, event_type, {"index": index, "name": self.name})
         cursor.last_iteration_event = child.prev
 
 
