@@ -269,3 +269,25 @@ def test_sync_tasks_have_a_task_token_in_the_context_object():
     scheduled = next(e for e in ex.history if e["type"] == "TaskScheduled")
     assert scheduled["taskScheduledEventDetails"]["parameters"]["Input"] == {"token": token}
 
+
+
+def test_a_handler_that_changes_its_event_changes_neither_the_history_nor_the_state_data():
+    # Lambda gets JSON text: the event is the handler's own, down to the nested values, and two
+    # fields filled from the same input value are two values (as after a JSON round trip).
+    def meddles(event):
+        event["order"]["lines"].append("extra")
+        event["order"]["id"] = "changed"
+        event["again"]["id"] = "changed too"
+        return {"ok": True}
+
+    sm = machine({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+                        "Parameters": {"FunctionName": "work", "Payload": {"order.$": "$.order", "again.$": "$.order"}},
+                        "ResultSelector": {"ok.$": "$.Payload.ok"}, "ResultPath": "$.result"}})
+    seen = []
+    ex = sm.run({"order": {"id": "o-1", "lines": ["a"]}},
+                handlers={"work": lambda event: seen.append(event) or meddles(event)})
+    assert ex.output == {"order": {"id": "o-1", "lines": ["a"]}, "result": {"ok": True}}
+    scheduled = next(e for e in ex.history if e["type"] == "TaskScheduled")
+    assert scheduled["taskScheduledEventDetails"]["parameters"] == {
+        "FunctionName": "work", "Payload": {"order": {"id": "o-1", "lines": ["a"]}, "again": {"id": "o-1", "lines": ["a"]}}}
+    assert seen[0]["again"] == {"id": "changed too", "lines": ["a"]}

@@ -400,6 +400,30 @@ def test_a_handler_sees_the_virtual_time_of_its_state():
     assert ex.output == {"now": (START + timedelta(hours=2)).isoformat()}
 
 
+def test_a_handler_that_runs_an_execution_sees_its_own_moment_before_and_after_the_inner_handlers():
+    # The calls of a scope share one nested freezer: the inner run's calls must not move the outer
+    # call's moment, and each call of a Map sees the moment its own state was entered.
+    inner = machine({"Later": {"Type": "Wait", "Seconds": 3600, "Next": "Stamp"}, "Stamp": task()}, "Later")
+    stamp = {"Stamp": lambda event: datetime.now(timezone.utc).isoformat()}
+
+    def outer(event: Any) -> dict[str, Any]:
+        before = time.time()
+        run = inner.run({}, handlers=stamp, start_time=START + timedelta(days=1))
+        return {"before": before, "inner": run.output, "after": time.time(), "naive": dt.datetime.now().isoformat()}
+
+    body = {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "SecondsPath": "$", "Next": "Outer"},
+                                            "Outer": task()}}
+    sm = machine({"Each": {"Type": "Map", "ItemProcessor": body, "End": True}}, "Each")
+    ex = sm.run([5, 90], handlers={"Outer": outer}, start_time=START)
+    ex.assert_succeeded()
+    for seconds, seen in zip([5, 90], ex.output):
+        moment = START + timedelta(seconds=seconds)
+        assert seen["before"] == seen["after"] == moment.timestamp()
+        assert seen["naive"] == moment.replace(tzinfo=None).isoformat()
+        assert seen["inner"] == (START + timedelta(days=1, hours=1)).isoformat()
+    assert clock_is_real()
+
+
 def test_a_map_iteration_that_timed_out_is_the_states_error_not_an_aborted_sibling():
     # Iteration 0 hangs past TimeoutSeconds; the Map fails with States.Timeout and AWS aborts the
     # iterations still running (TaskStateAborted): those attempts were cut off, not pending.

@@ -3,6 +3,7 @@ what counts as a number, and JSON text as it writes it in histories and causes."
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -193,6 +194,24 @@ def compact_json(value: Any, *, ascii_only: bool = False) -> str:
 # check serialises every state's output (json.dumps's own defaults otherwise, so the text is the same).
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of a JSON value that shares nothing mutable with it, as a JSON round trip would give.
+
+    Several times cheaper than ``copy.deepcopy`` on the small documents every Task hands its
+    handler. Anything that is not a plain JSON type is deep-copied as before."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _IMMUTABLE else copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _IMMUTABLE else copy_json(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def shown(value: Any) -> str:

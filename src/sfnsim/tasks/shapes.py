@@ -23,7 +23,7 @@ def shape_result(resource: Resource, value: Any, *, new_request_id: Callable[[],
 
 
 def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict[str, Any]:
-    date = now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    date = _http_date(now)
     length = str(len(compact_json(payload, ascii_only=True)))
     return {
         "ExecutedVersion": "$LATEST",
@@ -52,6 +52,19 @@ def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict
         "SdkResponseMetadata": {"RequestId": request_id},
         "StatusCode": 200,
     }
+
+
+def _http_date(now: datetime) -> str:
+    # The tasks of a Map mostly answer at one virtual instant: its text is kept (strftime is slow,
+    # slower still through freezegun's patched ``time.strftime`` while a run's handlers see frozen time).
+    global _last_date
+    last = _last_date  # read once: another thread may replace it meanwhile
+    if last[0] != now:
+        last = _last_date = (now, now.strftime("%a, %d %b %Y %H:%M:%S GMT"))
+    return last[1]
+
+
+_last_date: tuple[datetime | None, str] = (None, "")
 
 
 # What AWS checks in an integration's parameters before it schedules the task. A failure is a

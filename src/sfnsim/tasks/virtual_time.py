@@ -14,6 +14,9 @@ inside an active one costs microseconds. So:
 * ``clock_scope()`` around a stretch of engine work (a scheduler run) lets all the handler calls
   inside it share a single freezegun start, made at the first call and undone when the scope ends.
   The engine itself never reads the wall clock, so it does not mind the frozen clock in between.
+  The calls also share one nested freezer, started around each call and moved to its moment
+  (``move_to``): building a freezer per call parses its time and offset again, which cost more
+  than the handlers of a Map of small Lambda functions.
 
 Nothing stays patched after a scope or a call: the test's own code sees real time again, and no
 state is left behind for the next test (pytest-xdist workers are separate processes anyway).
@@ -40,10 +43,11 @@ from typing import Any, Iterable, Iterator
 
 
 class _Scope:
-    __slots__ = ("base", "keep")
+    __slots__ = ("base", "call", "keep")
 
     def __init__(self, keep: frozenset[str]) -> None:
         self.base: Any = None  # the freezegun freezer started by the scope's first handler call
+        self.call: Any = None  # the nested freezer started around each handler call (made with ``base``)
         self.keep = keep
 
 
@@ -93,7 +97,7 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
         with clock_scope(keep), frozen_at(moment):
             yield
         return
-    at = as_utc(moment)
+    at = _naive_utc(moment)
     if scope.base is None:
         # freezegun's ignore list does two things: the scan skips those modules, and calls made from
         # them see real time. The base freezer wants both; the one around the call ignores nothing,
@@ -106,12 +110,16 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
             _FREEZEGUN.release()
             raise
         scope.base = base
-    freezer = freeze_time(at, real_asyncio=True, ignore=[])  # nested: no scan, so no cost
-    freezer.start()
+        scope.call = freeze_time(at, real_asyncio=True, ignore=[])
+    call = scope.call
+    # Nested inside the base, a start scans nothing: it pushes a moment (the freezer's first one,
+    # moved to this call's), and stop pops it. A handler that runs an execution in the same thread
+    # starts it again on top: each start pushes a moment of its own.
+    call.start().move_to(at)
     try:
         yield
     finally:
-        freezer.stop()
+        call.stop()
 
 
 @contextmanager
@@ -170,6 +178,21 @@ def _library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {os.path.abspath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
     return tuple(sorted(roots))
+
+
+def _naive_utc(moment: datetime | str) -> datetime:
+    """``moment`` as the naive UTC datetime freezegun keeps; the text of the last call is remembered
+    (the handler calls of a Map all read the same instant)."""
+    global _LAST_TEXT
+    if not isinstance(moment, str):
+        return as_utc(moment).replace(tzinfo=None)
+    last = _LAST_TEXT  # read once: another thread may replace it meanwhile
+    if last[0] != moment:
+        last = _LAST_TEXT = (moment, as_utc(moment).replace(tzinfo=None))
+    return last[1]
+
+
+_LAST_TEXT: tuple[str, datetime] = ("", datetime(1970, 1, 1))
 
 
 def as_utc(moment: datetime | str) -> datetime:

@@ -9,11 +9,11 @@ legacy Lambda ARN, and ``Activity*`` for activities.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, ClassVar, Generator
 
 from sfnsim.dataflow.jsonpath import PathNotFound, compile_path
+from sfnsim.dataflow.jsontypes import copy_json
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, data_limit_cause, payload_size
 from sfnsim.engine.child_executions import nested_target, start_execution_task
 from sfnsim.engine.clock import utc
@@ -88,7 +88,8 @@ class TaskState(StateExecutor):
         handler = visit.run.tasks.find(self.name, self.resource, payload)
         context = TaskContext(self.name, self.resource.arn, number, token,
                               visit.run.info.execution_arn, visit.entered_time, visit.run.now_iso())
-        call = visit.run.tasks.call(handler, copy.deepcopy(_function_input(self.resource, payload)), context, self.resource)
+        # The handler gets its own copy: what it does to its event must not change the recorded history.
+        call = visit.run.tasks.call(handler, copy_json(_function_input(self.resource, payload)), context, self.resource)
 
         if call.value is PENDING and not call.fails:
             return (yield from self._await_callback(visit, events, call, timeout, heartbeat, token))
