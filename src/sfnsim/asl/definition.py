@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from sfnsim.asl.templates import (
     read_template,
     substitute_placeholders,
 )
-from sfnsim.asl.validation import check_definition
+from sfnsim.asl.validation import validate_definition
 from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.errors import DefinitionError, Problem
 
@@ -37,13 +38,20 @@ class Definition:
     """A definition AWS would accept. ``raw`` is the definition as given; ``model`` its parsed form."""
 
     raw: dict
-    model: StateMachine
     query_language: str
     source_name: str | None = None
     state_machine_type: str | None = None  # "STANDARD" or "EXPRESS" when known (from a template)
     locator: Locator | None = None  # where values sit in the source text, when loaded from text
     machine: TemplateMachine | None = None  # from a template: its logical id, name, type and ARN
     template: Template | None = None  # ... and the template, where its sibling machines are
+
+    @functools.cached_property
+    def model(self) -> StateMachine:
+        """The definition as the pydantic models parse it, built on first use: loading checks the
+        shape without them when it can (``sfnsim.asl.shape``), and the engine runs from ``raw``."""
+        from sfnsim.asl.models import StateMachine
+
+        return StateMachine.model_validate(self.raw)
 
     @property
     def machine_name(self) -> str | None:
@@ -168,14 +176,13 @@ def load_template_machine(template: Any, wanted: str | None = None, *,
 
 def _checked(data: Any, locator: Locator | None, source_name: str | None,
              state_machine_type: str | None) -> Definition:
-    problems, model = check_definition(
+    problems = validate_definition(
         data, locator=locator, source_name=source_name, state_machine_type=state_machine_type
     )
-    if problems or model is None:
+    if problems:
         raise DefinitionError(problems)
     return Definition(
         raw=data,
-        model=model,
         query_language=data.get("QueryLanguage", "JSONPath"),
         source_name=source_name,
         state_machine_type=state_machine_type,

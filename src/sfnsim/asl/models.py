@@ -8,6 +8,9 @@ the rest of the machine (transitions, reachability, paths) live in ``validation`
 Numeric fields that JSONata states may compute (``TimeoutSeconds``, ``Seconds``,
 ``MaxConcurrency``...) accept a ``{% ... %}`` string here; ``validation`` refuses such a string in a
 JSONPath state. Field names are AWS's (the aliases); attributes are their snake_case forms.
+
+The ranges, enumerations and query languages are ``sfnsim.asl.shape``'s, which also checks a
+definition's shape without the models (validation's fast path; a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -25,16 +28,10 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 from pydantic_core import PydanticCustomError
 
+from sfnsim.asl import shape
+from sfnsim.asl.shape import QUERY_LANGUAGES, NumberSpec, is_jsonata, show_value
 from sfnsim.dataflow.choice import OPERATOR_OPERANDS
 from sfnsim.dataflow.jsontypes import is_number
-
-QUERY_LANGUAGES = ("JSONPath", "JSONata")
-MAX_SECONDS = 99_999_999
-
-
-def is_jsonata(value: Any) -> bool:
-    """A JSONata expression field value: a string wrapped in ``{%`` and ``%}``."""
-    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
 
 def _fail(message: str) -> None:
@@ -55,8 +52,9 @@ def _range_text(minimum: float | None, maximum: float | None) -> str:
     return f" of at least {_number_text(minimum)}" if minimum is not None else ""
 
 
-def _numeric(kind: str, minimum: float | None, maximum: float | None, expression: bool) -> Any:
+def _numeric(spec: NumberSpec) -> Any:
     """A field holding an integer (or any number) within a range, or optionally a JSONata string."""
+    kind, minimum, maximum, expression = spec
 
     def check(value: Any) -> Any:
         if expression and is_jsonata(value):
@@ -68,17 +66,6 @@ def _numeric(kind: str, minimum: float | None, maximum: float | None, expression
         _fail(f"must be {article} {kind}{_range_text(minimum, maximum)}, got {show_value(value)}")
 
     return Annotated[Any, PlainValidator(check)]
-
-
-def show_value(value: Any) -> str:
-    """A value as a message quotes it: strings shortened, JSON words for true/false/null."""
-    if isinstance(value, str):
-        return repr(value) if len(value) < 60 else repr(value[:57] + "...")
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    if isinstance(value, (dict, list)):
-        return "an object" if isinstance(value, dict) else "an array"
-    return repr(value)
 
 
 def _condition(value: Any) -> Any:
@@ -136,20 +123,20 @@ Opt = Annotated[Optional[T], BeforeValidator(_not_null)]
 NullablePath = Optional[str]  # InputPath, OutputPath and ResultPath: null has a meaning
 
 Json = Any  # any JSON value: payload templates, Result, Output, Arguments
-Seconds = _numeric("integer", 1, MAX_SECONDS, expression=True)
-WaitSeconds = _numeric("integer", 0, MAX_SECONDS, expression=True)
-Count = _numeric("integer", 0, None, expression=True)
-Percentage = _numeric("number", 0, 100, expression=True)
-RetryInterval = _numeric("integer", 1, MAX_SECONDS, expression=False)
-RetryAttempts = _numeric("integer", 0, MAX_SECONDS, expression=False)
-BackoffRate = _numeric("number", 1, None, expression=False)
-MaxDelay = _numeric("integer", 1, 31_622_400, expression=False)
-MachineTimeout = _numeric("integer", 1, None, expression=False)
-AnyNumber = _numeric("number", None, None, expression=False)
-MaxItems = _numeric("integer", 0, 100_000_000, expression=True)
-BatchItems = _numeric("integer", 1, None, expression=True)
-BatchBytes = _numeric("integer", 1, 262_144, expression=True)  # 256 KiB
-QueryLanguageName = Literal["JSONPath", "JSONata"]
+Seconds = _numeric(shape.SECONDS)
+WaitSeconds = _numeric(shape.WAIT_SECONDS)
+Count = _numeric(shape.COUNT)
+Percentage = _numeric(shape.PERCENTAGE)
+RetryInterval = _numeric(shape.RETRY_INTERVAL)
+RetryAttempts = _numeric(shape.RETRY_ATTEMPTS)
+BackoffRate = _numeric(shape.BACKOFF_RATE)
+MaxDelay = _numeric(shape.MAX_DELAY)
+MachineTimeout = _numeric(shape.MACHINE_TIMEOUT)
+AnyNumber = _numeric(shape.ANY_NUMBER)
+MaxItems = _numeric(shape.MAX_ITEMS)
+BatchItems = _numeric(shape.BATCH_ITEMS)
+BatchBytes = _numeric(shape.BATCH_BYTES)
+QueryLanguageName = Literal[QUERY_LANGUAGES]
 ErrorNames = _string_list(non_empty=True)
 Resource = Annotated[Any, PlainValidator(_resource)]
 Assignments = dict[str, Any]
@@ -172,7 +159,7 @@ class Retrier(AslModel):
     max_attempts: RetryAttempts = None
     backoff_rate: BackoffRate = None
     max_delay_seconds: MaxDelay = None
-    jitter_strategy: Opt[Literal["FULL", "NONE"]] = None
+    jitter_strategy: Opt[Literal[shape.JITTER_STRATEGIES]] = None
     comment: Opt[str] = None
 
 
@@ -224,21 +211,21 @@ ChoiceRule: type[_ChoiceRuleBase] = create_model(  # type: ignore[call-overload]
 
 
 class ProcessorConfig(AslModel):
-    mode: Opt[Literal["INLINE", "DISTRIBUTED"]] = None
-    execution_type: Opt[Literal["STANDARD", "EXPRESS"]] = None
+    mode: Opt[Literal[shape.PROCESSOR_MODES]] = None
+    execution_type: Opt[Literal[shape.EXECUTION_TYPES]] = None
 
 
 class ReaderConfig(AslModel):
-    input_type: Opt[Literal["CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"]] = None
-    csv_header_location: Opt[Literal["FIRST_ROW", "GIVEN"]] = Field(None, alias="CSVHeaderLocation")
+    input_type: Opt[Literal[shape.READER_INPUT_TYPES]] = None
+    csv_header_location: Opt[Literal[shape.CSV_HEADER_LOCATIONS]] = Field(None, alias="CSVHeaderLocation")
     csv_headers: Json = Field(None, alias="CSVHeaders")
-    csv_delimiter: Opt[Literal["COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"]] = Field(None, alias="CSVDelimiter")
-    manifest_type: Opt[Literal["ATHENA_DATA", "CSV", "S3_INVENTORY"]] = None
+    csv_delimiter: Opt[Literal[shape.CSV_DELIMITERS]] = Field(None, alias="CSVDelimiter")
+    manifest_type: Opt[Literal[shape.MANIFEST_TYPES]] = None
     max_items: MaxItems = None
     max_items_path: Opt[str] = None
     # A JSON pointer into a JSON object dataset, and S3 listing flattening (AWS "ItemReader" page).
     items_pointer: Opt[str] = None
-    transformation: Opt[Literal["NONE", "LOAD_AND_FLATTEN"]] = None
+    transformation: Opt[Literal[shape.READER_TRANSFORMATIONS]] = None
 
 
 class ItemReader(AslModel):
@@ -257,8 +244,8 @@ class ItemBatcher(AslModel):
 
 
 class WriterConfig(AslModel):
-    output_type: Opt[Literal["JSON", "JSONL"]] = None
-    transformation: Opt[Literal["NONE", "COMPACT", "FLATTEN"]] = None
+    output_type: Opt[Literal[shape.WRITER_OUTPUT_TYPES]] = None
+    transformation: Opt[Literal[shape.WRITER_TRANSFORMATIONS]] = None
 
 
 class ResultWriter(AslModel):

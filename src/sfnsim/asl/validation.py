@@ -2,7 +2,9 @@
 
 Two passes, both run in full so that every problem is reported at once:
 
-1. the pydantic models (``models``) check the shape: required fields, unknown fields, value types;
+1. the pydantic models (``models``) check the shape: required fields, unknown fields, value types
+   (``shape.certainly_well_shaped`` first: a definition it vouches for skips the models, which
+   would find nothing; pydantic is imported only when they are asked);
 2. the rules below check what a schema cannot: transitions and reachability, the query language
    in force for each state, paths, payload templates, intrinsic calls, JSONata syntax, fields that
    exclude each other, Retry/Catch ordering, and the Task resources AWS recognizes.
@@ -14,20 +16,10 @@ has already reported that), so it never raises on malformed input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, KeysView
+from typing import TYPE_CHECKING, Any, Callable, Iterator, KeysView
 
-from pydantic import ValidationError
-
-from sfnsim.asl import models
 from sfnsim.asl.loading import Locator, join_pointer, locator_for, split_pointer
-from sfnsim.asl.models import (
-    OPERATORS,
-    QUERY_LANGUAGES,
-    STATE_MODELS,
-    StateMachine,
-    is_jsonata,
-    show_value,
-)
+from sfnsim.asl.shape import QUERY_LANGUAGES, STATE_PARTS, certainly_well_shaped, is_jsonata, show_value
 from sfnsim.asl.resources import (
     ITEM_READERS,
     RESULT_WRITERS,
@@ -41,9 +33,13 @@ from sfnsim.dataflow.jsonpath import (
     compile_path,
     compile_reference_path,
 )
+from sfnsim.dataflow.choice import OPERATOR_OPERANDS as OPERATORS
 from sfnsim.dataflow.intrinsics import compile_intrinsic
 from sfnsim.dataflow.timestamps import is_timestamp
 from sfnsim.errors import Problem
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 # Fields that belong to one query language only, and what to use instead in the other.
 JSONPATH_ONLY: dict[str, str] = {
@@ -151,30 +147,26 @@ def validate_definition(
     state_machine_type: str | None = None,
 ) -> list[Problem]:
     """Every problem with a definition (an empty list when AWS would accept it). Never raises."""
-    return check_definition(data, locator=locator, source_name=source_name, state_machine_type=state_machine_type)[0]
-
-
-def check_definition(
-    data: Any,
-    *,
-    locator: Locator | None = None,
-    source_name: str | None = None,
-    state_machine_type: str | None = None,
-) -> tuple[list[Problem], StateMachine | None]:
-    """The problems, and the model when there are none."""
     top = data.get("QueryLanguage") if isinstance(data, dict) else None
     ctx = _Context(locator_for(locator), source_name, state_machine_type, top if top in QUERY_LANGUAGES else "JSONPath")
     if not isinstance(data, dict):
         ctx.add("", "Definition must be a valid JSON object")
-        return ctx.problems, None
-    model = None
+        return ctx.problems
+    if not certainly_well_shaped(data):
+        _check_with_models(ctx, data)
+    _check_scope(ctx, data, "", ctx.top_language, nested=False)
+    return _ordered(_unique(ctx.problems), data)
+
+
+def _check_with_models(ctx: _Context, data: dict) -> None:
+    from pydantic import ValidationError
+
+    from sfnsim.asl.models import StateMachine
+
     try:
-        model = StateMachine.model_validate(data)
+        StateMachine.model_validate(data)
     except ValidationError as exc:
         _report_schema_errors(ctx, data, exc)
-    _check_scope(ctx, data, "", ctx.top_language, nested=False)
-    problems = _ordered(_unique(ctx.problems), data)
-    return problems, model if not problems else None
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -226,6 +218,9 @@ _TYPE_WORDS = {
 
 
 def _report_schema_errors(ctx: _Context, data: dict, exc: ValidationError) -> None:
+    from sfnsim.asl.models import STATE_MODELS, StateMachine, field_names
+
+    top_level_fields = field_names(StateMachine)
     missing: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False):
         pointer, node, parent = _follow(data, error["loc"])
@@ -247,7 +242,7 @@ def _report_schema_errors(ctx: _Context, data: dict, exc: ValidationError) -> No
         elif kind in _TYPE_WORDS and pointer.rsplit("/", 1)[0].endswith("/States"):
             hint = (
                 f" ('{name}' is a top-level field: put it next to StartAt, not inside States)"
-                if name in TOP_LEVEL_FIELDS
+                if name in top_level_fields
                 else ""
             )
             ctx.add(pointer, f"State '{name}' must be a JSON object, got {show_value(node)}{hint}")
@@ -280,9 +275,6 @@ def _follow(data: Any, loc: tuple) -> tuple[str, Any, Any]:
     return pointer, node, parent
 
 
-TOP_LEVEL_FIELDS = models.field_names(StateMachine)
-
-
 def _get(data: Any, pointer: str, key: str) -> Any:
     node = data
     for token in split_pointer(pointer):
@@ -291,7 +283,7 @@ def _get(data: Any, pointer: str, key: str) -> Any:
 
 
 def _in(parent: Any) -> str:
-    if isinstance(parent, dict) and _type_of(parent) in STATE_MODELS:
+    if isinstance(parent, dict) and _type_of(parent) in STATE_PARTS:
         return f" in a {parent['Type']} state"
     return ""
 
@@ -320,7 +312,7 @@ def _check_scope(ctx: _Context, scope: dict, pointer: str, language: str, *, nes
     if isinstance(start, str) and start in states:
         _check_reachable(ctx, states, start, pointer)
     # A scope whose states are malformed has already been reported; "no terminal state" would be noise.
-    well_formed = all(isinstance(s, dict) and _type_of(s) in STATE_MODELS for s in states.values())
+    well_formed = all(isinstance(s, dict) and _type_of(s) in STATE_PARTS for s in states.values())
     if states and well_formed and not any(_is_terminal(s) for s in states.values()):
         ctx.add(
             join_pointer(pointer, "States"),
