@@ -109,6 +109,91 @@ def test_wait_for_task_token_waits_for_the_callback_the_child_is_given() -> None
     assert execution.output == {"approved": True}
 
 
+def test_a_sync_child_stops_at_its_own_timeout_and_fails_the_task() -> None:
+    slow = StateMachine.from_dict({"TimeoutSeconds": 60, "StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "Seconds": 90, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}}, name="Child")
+    execution = _parent("startExecution.sync:2").run({"n": 1}, state_machines={"Child": slow})
+    assert execution.error == "States.TaskFailed"
+    described = json.loads(execution.cause)
+    assert described["Status"] == "TIMED_OUT" and "Output" not in described
+    (child,) = execution.children
+    assert child.status == "TIMED_OUT"
+    # as the same machine timing out on its own (the state it was in is aborted)
+    assert [e["type"] for e in child.history] == [e["type"] for e in slow.run({"n": 1}).history] == [
+        "ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionTimedOut"]
+    assert child.history[-1]["timestamp"] - child.history[0]["timestamp"] == timedelta(seconds=60)
+    failed = next(e for e in execution.history if e["type"] == "TaskFailed")
+    assert failed["timestamp"] == child.history[-1]["timestamp"]
+
+
+def test_a_sync_child_within_its_timeout_is_unaffected_by_it() -> None:
+    patient = StateMachine.from_dict({**WAITING_CHILD.definition, "TimeoutSeconds": 120}, name="Child")
+    execution = _parent("startExecution.sync:2").run({"n": 4}, state_machines={"Child": patient})
+    assert execution.output["Output"] == {"twice": 8}
+    assert execution.children[0].status == "SUCCEEDED"
+
+
+def _twice(resource: str, first_input: str, second_input: str, name: str = "run-1") -> StateMachine:
+    """Two startExecution Tasks one after the other, naming the child execution the same."""
+    def task(input_path: str, following: dict[str, Any]) -> dict[str, Any]:
+        return {"Type": "Task", "Resource": f"arn:aws:states:::states:{resource}", "ResultPath": None,
+                "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                               "Name": name, "Input": {"n.$": input_path}}, **following}
+    return StateMachine.from_dict({"StartAt": "First", "States": {
+        "First": task(first_input, {"Next": "Again"}),
+        "Again": task(second_input, {"Catch": [{"ErrorEquals": ["StepFunctions.ExecutionAlreadyExistsException"],
+                                                "ResultPath": "$.caught", "Next": "Caught"}], "End": True}),
+        "Caught": {"Type": "Pass", "End": True}}}, name="Parent")
+
+
+@pytest.mark.parametrize("resource", ["startExecution", "startExecution.sync", "startExecution.sync:2"])
+def test_a_name_used_by_a_closed_execution_is_refused_with_execution_already_exists(resource: str) -> None:
+    # AWS's StartExecution: a closed execution's name cannot be used again, whatever the input.
+    execution = _twice(resource, "$.n", "$.n").run({"n": 1}, state_machines={"Child": RECORDED_CHILD})
+    assert execution.status == "SUCCEEDED"
+    caught = execution.output["caught"]
+    assert caught["Error"] == "StepFunctions.ExecutionAlreadyExistsException"
+    arn = "arn:aws:states:us-east-1:123456789012:execution:Child:run-1"
+    # the cause as AWS's integration gave it in a recorded failure (request id aside)
+    assert caught["Cause"].startswith(f"Execution Already Exists: '{arn}' (Service: AWSStepFunctions; "
+                                      "Status Code: 400; Error Code: ExecutionAlreadyExists; Request ID: ")
+    assert caught["Cause"].endswith("; Proxy: null)")
+    (failed,) = [e for e in execution.state("Again").last.events if e["type"] == "TaskFailed"]
+    assert failed["taskFailedEventDetails"]["resource"] == resource
+    assert [child.name for child in execution.children] == ["run-1"]  # the second never ran
+
+
+def test_the_same_name_and_input_as_a_running_execution_is_that_execution() -> None:
+    # request-response leaves the child running for 90 s: starting it again is idempotent.
+    execution = _twice("startExecution", "$.n", "$.n").run({"n": 3}, state_machines={"Child": WAITING_CHILD})
+    assert "caught" not in execution.output
+    first, again = (next(e for e in execution.state(name).last.events if e["type"] == "TaskSucceeded")
+                    ["taskSucceededEventDetails"]["output"] for name in ("First", "Again"))
+    assert first["ExecutionArn"] == again["ExecutionArn"]
+    assert len(execution.children) == 1
+
+
+def test_a_different_input_under_a_running_execution_name_is_refused() -> None:
+    execution = _twice("startExecution", "$.n", "$.m").run({"n": 3, "m": 4}, state_machines={"Child": WAITING_CHILD})
+    assert execution.output["caught"]["Error"] == "StepFunctions.ExecutionAlreadyExistsException"
+    assert len(execution.children) == 1
+
+
+def test_sync_tasks_starting_one_name_side_by_side_share_the_one_child() -> None:
+    parent = StateMachine.from_dict({"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "Start", "States": {"Start": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "OutputPath": "$.Output",
+            "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                           "Name.$": "States.Format('n-{}', $.n)", "Input": {"n.$": "$.n"}}, "End": True}}}}}},
+        name="Parent")
+    execution = parent.run({"items": [{"n": 5}, {"n": 5}, {"n": 6}]}, state_machines={"Child": WAITING_CHILD})
+    assert execution.output == [{"twice": 10}, {"twice": 10}, {"twice": 12}]
+    assert sorted(child.name for child in execution.children) == ["n-5", "n-6"]
+    ended = [e["timestamp"] for e in execution.history if e["type"] == "TaskSucceeded"]
+    assert len(ended) == 3 and len(set(ended)) == 1  # all three waited the child's 90 s, no longer
+
+
 def test_a_handler_for_the_task_wins_over_running_the_child() -> None:
     execution = _parent("startExecution.sync").run(
         {"n": 1}, state_machines={"Child": FAILING_CHILD}, handlers={"Start": mock.returns({"Status": "SUCCEEDED"})})

@@ -10,10 +10,14 @@ Two kinds, kept in ``Run.children`` so they can be inspected from the parent (``
     response (``ExecutionArn``, ``StartDate``); the child runs to its end on its own timeline.
   - ``.sync`` / ``.sync:2``: the Task waits for the child on the parent's virtual clock and succeeds
     with the DescribeExecution response, ``Input``/``Output`` as JSON text (``.sync``) or as JSON
-    (``.sync:2``). A child that fails, times out or is aborted fails the Task with
-    ``States.TaskFailed`` and that response as the cause.
+    (``.sync:2``). A child that fails, times out (its own TimeoutSeconds) or is aborted fails the
+    Task with ``States.TaskFailed`` and that response as the cause.
   - ``.waitForTaskToken``: the child is started as for request-response; the Task waits for
     ``send_task_success``/``send_task_failure`` with the token it passed in the child's input.
+
+  Names follow StartExecution's rules (``MachineCatalog.started``): a name used before is
+  ``ExecutionAlreadyExists`` unless it is a running execution's with the same input, which is that
+  execution again.
 
 * Distributed Map child executions (``engine.states.map_distributed``), registered here too.
 
@@ -26,12 +30,12 @@ import json
 from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Hashable
 
 from sfnsim.dataflow.context import ExecutionInfo
 from sfnsim.engine.clock import VirtualClock, iso_millis
 from sfnsim.engine.runtime import Branch, Run
-from sfnsim.engine.scheduler import ExecutionDeadline, Scheduler
+from sfnsim.engine.scheduler import ExecutionDeadline, Gather, Park, Scheduler, Sleep
 from sfnsim.errors import StatesError, runtime_error, task_failure
 from sfnsim.history.events import MAX_HISTORY_EVENTS, HistoryRecorder
 from sfnsim.tasks.resources import SYNC, WAIT_FOR_TASK_TOKEN, Resource
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+ALREADY_EXISTS = "StepFunctions.ExecutionAlreadyExistsException"
 
 
 @dataclass(eq=False)
@@ -66,6 +71,9 @@ class ChildExecution:
     started_by: str | None = None  # AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID, when its input had it
     children: list["ChildExecution"] = field(default_factory=list)
     inspector: Any = None  # its data-flow stages, when the parent runs with inspect=True
+    # ``.sync`` Tasks that started it again by name while it ran (AWS's idempotent StartExecution),
+    # parked on the scheduler until it ends.
+    joiners: list[tuple[Scheduler, Hashable]] = field(default_factory=list, repr=False)
 
     def finish(self, run: Run, *, output: Any = None, error: StatesError | None = None) -> None:
         """Record how it ended (``ExecutionSucceeded``/``ExecutionFailed``) at the current virtual time."""
@@ -73,10 +81,26 @@ class ChildExecution:
         if error is None:
             self.status, self.output = SUCCEEDED, output
             self.history.add("ExecutionSucceeded", run.last_event_id, {"output": output})
-            return
-        self.status, self.error, self.cause = FAILED, error.error, error.cause
-        details = {k: v for k, v in (("error", error.error), ("cause", error.cause)) if v is not None}
-        self.history.add("ExecutionFailed", run.last_event_id, details)
+        else:
+            self.status, self.error, self.cause = FAILED, error.error, error.cause
+            details = {k: v for k, v in (("error", error.error), ("cause", error.cause)) if v is not None}
+            self.history.add("ExecutionFailed", run.last_event_id, details)
+        self.finish_joiners()
+
+    def time_out(self, run: Run) -> None:
+        """Record that its TimeoutSeconds passed (``ExecutionTimedOut``, without an error, as AWS's)."""
+        self.status, self.stop_date = TIMED_OUT, run.clock.now()
+        self.history.add("ExecutionTimedOut", run.last_event_id, {})
+        self.finish_joiners()
+
+    def finish_joiners(self) -> None:
+        """Resume the ``.sync`` Tasks that joined it by name, now that it has ended."""
+        for scheduler, key in self.joiners:
+            try:
+                scheduler.wake(key)
+            except KeyError:  # that Task was cancelled meanwhile (a sibling branch failed)
+                pass
+        self.joiners.clear()
 
 
 def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine_name: str, machine_arn: str,
@@ -85,9 +109,8 @@ def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine
     """A child's Run (its own history and context object; tasks, randomness, S3 and callback tokens
     shared with the parent) and its record, registered with the parent."""
     clock = clock or parent.clock
-    prefix = machine_arn.split(":stateMachine:", 1)[0]
     info = ExecutionInfo(
-        execution_arn=f"{prefix}:execution:{machine_name}:{name}", name=name, input=child_input,
+        execution_arn=execution_arn(machine_arn, machine_name, name), name=name, input=child_input,
         start_time=iso_millis(clock.now()), role_arn=parent.info.role_arn, state_machine_arn=machine_arn,
         state_machine_name=machine_name,
     )
@@ -109,15 +132,59 @@ def start_child(parent: Run, *, kind: str, parent_state: str, name: str, machine
     return child_run, record
 
 
-def run_child(child_run: Run, record: ChildExecution, flow: Any, child_input: Any) -> Generator[Any, Any, ChildExecution]:
-    """Run a child's flow on its own history; it sees no variables of its parent."""
+def execution_arn(machine_arn: str, machine_name: str, name: str) -> str:
+    """The ARN of the execution called ``name`` of the machine ``machine_arn``."""
+    prefix = machine_arn.split(":stateMachine:", 1)[0]
+    return f"{prefix}:execution:{machine_name}:{name}"
+
+
+def run_child(child_run: Run, record: ChildExecution, flow: Any, child_input: Any,
+              timeout: float | None = None) -> Generator[Any, Any, ChildExecution]:
+    """Run a child's flow on its own history; it sees no variables of its parent. With ``timeout``
+    (the child machine's TimeoutSeconds), a child still running then ends TIMED_OUT."""
+    branch = flow.run(child_run, Branch(child_run.history, 0, ChainMap()), child_input)
     try:
-        output = yield from flow.run(child_run, Branch(child_run.history, 0, ChainMap()), child_input)
+        output = yield from (branch if timeout is None else _within(branch, timeout))
+    except _Expired:
+        record.time_out(child_run)
+        return record
     except StatesError as error:
         record.finish(child_run, error=error)
         return record
     record.finish(child_run, output=output)
     return record
+
+
+class _Ended(StatesError):
+    """How a branch raced against an alarm reports that it ended first (it carries the result)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(None)
+        self.result = result
+
+
+class _Expired(StatesError):
+    """The alarm a branch raced against went off first."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+def _within(branch: Generator[Any, Any, Any], seconds: float) -> Generator[Any, Any, Any]:
+    """``branch`` run as a fiber of its own beside an alarm: whichever ends first cancels the other
+    (the scheduler's fail-fast Gather), so a branch still running after ``seconds`` is stopped."""
+    def finishing() -> Generator[Any, Any, Any]:
+        raise _Ended((yield from branch))
+
+    def alarm() -> Generator[Any, Any, Any]:
+        yield Sleep(seconds)
+        raise _Expired()
+
+    try:
+        yield Gather([finishing, alarm], 0, True)
+    except _Ended as ended:
+        return ended.result
+    raise AssertionError("a fail-fast race ends with an error")  # pragma: no cover
 
 
 # -- states:startExecution ------------------------------------------------------------------------
@@ -138,6 +205,9 @@ class MachineCatalog:
 
     def __init__(self, lookup: Callable[[str], NestedMachine | None]) -> None:
         self._lookup = lookup
+        # execution ARN -> (the execution, its input as JSON text): the names StartExecution has used.
+        # AWS keeps a name for 90 days; a run (with its children) is far shorter, so: for the whole run.
+        self.started: dict[str, tuple[ChildExecution, str]] = {}
 
     def find(self, arn_or_name: Any) -> NestedMachine | None:
         if not isinstance(arn_or_name, str):
@@ -167,25 +237,70 @@ def start_execution_task(visit: "Visit", resource: Resource, events: Any, parame
     name = parameters.get("Name")
     if not isinstance(name, str) or not name:
         name = run.new_uuid()
+    started = run.machines.started if run.machines is not None else {}
+    earlier = started.get(execution_arn(target.arn, target.name, name))
+    if earlier is not None:
+        return (yield from _start_again(visit, resource, events, earlier, input_text, await_callback, output))
     if resource.pattern == SYNC:
         child_run, record = start_child(run, kind="startExecution", parent_state=visit.state.name, name=name,
                                         machine_name=target.name, machine_arn=target.arn,
                                         definition=target.definition, child_input=child_input)
+        started[record.execution_arn] = (record, input_text)
         visit.record(*events.submitted(resource, start_response(record)))
-        yield from run_child(child_run, record, target.compiled.flow, child_input)
-        described = describe_execution(record, input_text, as_json=resource.resource.endswith(":2"))
-        if record.status != SUCCEEDED:
-            cause = json.dumps(described, separators=(",", ":"))
-            visit.record(*events.failed(resource, "States.TaskFailed", cause))
-            raise task_failure("States.TaskFailed", cause)
-        visit.record(*events.succeeded(resource, described))
-        return output(described)
+        yield from run_child(child_run, record, target.compiled.flow, child_input, target.compiled.timeout_seconds)
+        return _sync_result(visit, resource, events, record, input_text, output)
     record = _run_detached(run, visit.state.name, name, target, child_input)
+    started[record.execution_arn] = (record, input_text)
     response = start_response(record)
     if resource.pattern == WAIT_FOR_TASK_TOKEN:
         return (yield from await_callback(response))
     visit.record(*events.succeeded(resource, response))
     return output(response)
+
+
+def _sync_result(visit: "Visit", resource: Resource, events: Any, record: ChildExecution, input_text: str,
+                 output: Callable[[Any], "Outcome"]) -> "Outcome":
+    """A ``.sync`` Task's end once its child has ended: DescribeExecution's answer, or States.TaskFailed."""
+    described = describe_execution(record, input_text, as_json=resource.resource.endswith(":2"))
+    if record.status != SUCCEEDED:
+        cause = json.dumps(described, separators=(",", ":"))
+        visit.record(*events.failed(resource, "States.TaskFailed", cause))
+        raise task_failure("States.TaskFailed", cause)
+    visit.record(*events.succeeded(resource, described))
+    return output(described)
+
+
+def _start_again(visit: "Visit", resource: Resource, events: Any, earlier: tuple[ChildExecution, str],
+                 input_text: str, await_callback: Callable[[Any], Generator[Any, Any, "Outcome"]],
+                 output: Callable[[Any], "Outcome"]) -> Generator[Any, Any, "Outcome"]:
+    """StartExecution with a name already used. AWS's API reference: for a Standard workflow, the same
+    name and input as an open execution succeed with the original response (nothing new runs); a
+    closed execution, or a different input, is a 400 ExecutionAlreadyExists."""
+    run = visit.run
+    record, earlier_input = earlier
+    now = run.clock.now()
+    still_open = record.status == RUNNING or (record.stop_date is not None and record.stop_date > now)
+    if not still_open or earlier_input != input_text:
+        # The error and cause as AWS's integration reports them.
+        cause = (f"Execution Already Exists: '{record.execution_arn}' (Service: AWSStepFunctions; Status Code: 400; "
+                 f"Error Code: ExecutionAlreadyExists; Request ID: {_request_id(f'{record.execution_arn}#{now}')}; "
+                 "Proxy: null)")
+        visit.record(*events.failed(resource, ALREADY_EXISTS, cause))
+        raise task_failure(ALREADY_EXISTS, cause)
+    response = start_response(record)
+    if resource.pattern == WAIT_FOR_TASK_TOKEN:
+        return (yield from await_callback(response))
+    if resource.pattern != SYNC:
+        visit.record(*events.succeeded(resource, response))
+        return output(response)
+    visit.record(*events.submitted(resource, response))
+    if record.status == RUNNING:  # running beside this one, on the same scheduler
+        key = ("join", record.execution_arn, len(record.joiners), id(visit))
+        record.joiners.append((run.scheduler, key))
+        yield Park(key)
+    elif record.stop_date is not None:  # ran on a timeline of its own: ends later on this one
+        yield Sleep((record.stop_date - now).total_seconds())
+    return _sync_result(visit, resource, events, record, input_text, output)
 
 
 def _run_detached(parent: Run, state_name: str, name: str, target: NestedMachine, child_input: Any) -> ChildExecution:
@@ -202,8 +317,7 @@ def _run_detached(parent: Run, state_name: str, name: str, target: NestedMachine
         scheduler.run()
     except ExecutionDeadline:  # the child's own TimeoutSeconds
         scheduler.cancel_all()
-        record.status, record.stop_date = TIMED_OUT, clock.now()
-        record.history.add("ExecutionTimedOut", child_run.last_event_id, {})
+        record.time_out(child_run)
     return record
 
 
