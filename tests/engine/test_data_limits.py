@@ -64,3 +64,39 @@ def test_the_states_own_output_over_the_quota_stays_terminal_even_with_a_catcher
     assert ex.cause == ("The state/task 'InvokeLambda' returned a result with a size exceeding the maximum "
                         "number of bytes service limit.")
     assert [event["type"] for event in ex.history][-2:] == ["LambdaFunctionSucceeded", "ExecutionFailed"]
+
+
+@pytest.mark.parametrize("count, pad, status", [(133, 1968, "SUCCEEDED"), (128, 2045, "FAILED")])
+def test_a_maps_result_array_is_measured_to_the_byte(count: int, pad: int, status: str) -> None:
+    # ``count`` results, each a string of ``pad`` UTF-8 bytes (JSON text pad + 2), with the commas
+    # and two brackets: count * (pad + 3) + 1 is exactly 256 KiB, then one byte more. The array is
+    # measured in runs of items, so its boundary must still be exact.
+    text = "é" * (pad // 2) + "x" * (pad % 2)  # é is two bytes in UTF-8
+    machine = StateMachine.from_dict({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"text.$": "$.text"}, "End": True,
+        "ItemProcessor": {"StartAt": "Pad", "States": {"Pad": {"Type": "Pass", "InputPath": "$.text", "End": True}}},
+    }}})
+    ex = machine.run({"items": list(range(count)), "text": text})
+    assert (ex.status, ex.error) == (status, None if status == "SUCCEEDED" else "States.DataLimitExceeded")
+
+
+def test_sizes_are_measured_alike_in_threads_sharing_one_value() -> None:
+    """The size check reuses JSON encoders; two executions in threads measuring the same (shared)
+    input at once must not see each other's work as a circular reference."""
+    import threading
+
+    shared = {"rows": [{"n": i, "text": "x" * 50} for i in range(1000)]}
+    machine = StateMachine.from_dict({"StartAt": "Copy", "States": {
+        "Copy": {"Type": "Pass", "Parameters": {"rows.$": "$.rows", "again.$": "$.rows"}, "End": True}}})
+    statuses: list[str] = []
+
+    def run() -> None:
+        for _ in range(20):
+            statuses.append(machine.run(shared).status)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == ["SUCCEEDED"] * 80

@@ -528,10 +528,21 @@ class Call:
     def evaluate(self, scope: Scope, where: str | None) -> Any:
         values = [arg.evaluate(scope, where) for arg in self.args]
         try:
-            converted = [self._convert(i, value) for i, value in enumerate(values)]
+            try:
+                converted = [convert(value) for convert, value in zip(self._converters(), values)]
+            except _BadArgument:  # again, argument by argument, for a message that names the culprit
+                converted = [self._convert(i, value) for i, value in enumerate(values)]
             return self.spec.impl(scope, *converted)
         except _BadArgument as exc:
             raise StatesError(INTRINSIC_ERROR, f"Invalid arguments in {self.text}: {exc}", runtime=True) from None
+
+    def _converters(self) -> tuple[Callable[[Any], Any], ...]:
+        """Each argument's converter, looked up once per call site (conversions are pure)."""
+        converters = self.__dict__.get("_converter_list")
+        if converters is None:
+            converters = tuple(self.spec.param(i).convert for i in range(len(self.args)))
+            object.__setattr__(self, "_converter_list", converters)  # a cache on a frozen dataclass
+        return converters
 
     def _convert(self, position: int, value: Any) -> Any:
         param = self.spec.param(position)

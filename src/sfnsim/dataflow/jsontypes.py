@@ -214,6 +214,29 @@ def copy_json(value: Any) -> Any:
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
+def compact_json_size(value: Any) -> int:
+    """``len(compact_json(value).encode("utf-8"))``, the payload-size check's measure, computed faster:
+    the C encoder ``JSONEncoder.encode`` builds anew on every call is reused here (one per thread
+    at a time: its record of the containers being written, which detects circular references, must
+    not be shared), and ASCII text (the usual case) needs no UTF-8 copy to be measured."""
+    make = _c_make_encoder
+    if make is None:  # a Python without the json accelerator
+        return utf8_length(compact_json(value))
+    encoder = _SIZERS.pop() if _SIZERS else make(
+        {}, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    text = "".join(encoder(value, 0))  # raises as compact_json does; the encoder is then dropped
+    _SIZERS.append(encoder)
+    return utf8_length(text)
+
+
+def utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_SIZERS: list[Any] = []  # idle encoders; list.pop and append are atomic, so threads never share one
+
+
 def shown(value: Any) -> str:
     """How AWS quotes an offending value in a cause: strings as they are, the rest as compact JSON."""
     return value if isinstance(value, str) else compact_json(value)

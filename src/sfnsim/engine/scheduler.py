@@ -147,6 +147,12 @@ class Scheduler:
         heads = [queue[0] for queue in (self._heap, self._due) if queue]
         return min(heads)[0] if heads else None
 
+    def nothing_else_due(self) -> bool:
+        """Whether no other fiber is due at the present instant: what the running fiber does before
+        it next yields then comes before anything else, however it is split into steps."""
+        heap = self._heap
+        return not self._due and not (heap and heap[0][0] <= self.clock.elapsed)
+
     def wake(self, key: Hashable, value: Any = None, exc: BaseException | None = None) -> None:
         fiber = self._parked.pop(key)
         fiber.parked = None

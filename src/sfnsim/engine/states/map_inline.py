@@ -32,8 +32,15 @@ class InlineMapState(MapState):
         visit.record("MapStateStarted", {"length": len(items)})
         cursor = _Cursor(parent.prev)
         concurrent = limit != 1 and len(items) > 1
+        started: list[Branch] = []
+        if concurrent and visit.run.scheduler.nothing_else_due():
+            # AWS starts every concurrent iteration before any of them enters its first state, and
+            # nothing else due at this instant could come between: start the first wave right here,
+            # rather than resume each of its iterations once only to record MapIterationStarted.
+            started = [self._start_iteration(visit, cursor, i) for i in range(min(limit or len(items), len(items)))]
         factories = [
-            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item, concurrent))
+            (lambda i=i, item=item: self._iteration(visit, cursor, effective, i, item, concurrent,
+                                                    started[i] if i < len(started) else None))
             for i, item in enumerate(items)
         ]
         try:
@@ -49,14 +56,15 @@ class InlineMapState(MapState):
         visit.record(event_type, after=cursor.last_iteration_event or None, advance=False)
 
     def _iteration(self, visit: Visit, cursor: "_Cursor", effective: Any, index: int, item: Any,
-                   concurrent: bool) -> Generator[Any, Any, Any]:
+                   concurrent: bool, child: Branch | None) -> Generator[Any, Any, Any]:
+        """One iteration; ``child``: its branch, when ``run_items`` has started it already."""
         run = visit.run
-        child = visit.branch.child(prev=cursor.position)
-        child.record_next(run, "MapIterationStarted", {"index": index, "name": self.name})
-        if concurrent:
-            # AWS starts every concurrent iteration before any of them enters its first state
-            # (recorded: MapIterationStarted for indices 0..n, then the iterations' states).
-            yield NOW
+        if child is None:
+            child = self._start_iteration(visit, cursor, index)
+            if concurrent:
+                # AWS starts every concurrent iteration before any of them enters its first state
+                # (recorded: MapIterationStarted for indices 0..n, then the iterations' states).
+                yield NOW
         try:
             item_input = self.item_input(visit, effective, index, item)
         except StatesError:  # failed before its states ran (ItemSelector)
@@ -72,6 +80,11 @@ class InlineMapState(MapState):
             raise
         self._finish_iteration(visit, child, cursor, "MapIterationSucceeded", index)
         return output
+
+    def _start_iteration(self, visit: Visit, cursor: "_Cursor", index: int) -> Branch:
+        child = visit.branch.child(prev=cursor.position)
+        child.record_next(visit.run, "MapIterationStarted", {"index": index, "name": self.name})
+        return child
 
     def _finish_iteration(self, visit: Visit, child: Branch, cursor: "_Cursor", event_type: str,
                           index: int) -> None:

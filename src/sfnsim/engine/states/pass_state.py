@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from sfnsim.engine.runtime import Branch, Run
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
+from sfnsim.history.events import entered_details, exited_details
+
+# Fields that make a JSONPath Pass state do something to its input.
+_DATA_FIELDS = ("InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Result", "Assign")
 
 
 class PassState(StateExecutor):
@@ -15,6 +20,15 @@ class PassState(StateExecutor):
         super().__init__(name, spec, compiler)
         self.has_result = "Result" in spec
         self.result = spec.get("Result")
+        # A Pass with none of them passes its input through unchanged: nothing to evaluate, check or fail.
+        self.passes_through = self.query_language == "JSONPath" and not any(f in spec for f in _DATA_FIELDS)
+
+    def execute_now(self, run: Run, branch: Branch, state_input: Any) -> tuple[Any, str | None]:
+        if not self.passes_through or run.inspector is not None:
+            return super().execute_now(run, branch, state_input)
+        branch.record_next(run, self.entered_type, entered_details(self.name, state_input))
+        branch.record_next(run, self.exited_type, exited_details(self.name, state_input))
+        return state_input, self.next
 
     def body(self, visit: Visit) -> Outcome:
         if self.query_language == "JSONata":
