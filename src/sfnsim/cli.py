@@ -192,6 +192,12 @@ def load_machine(path: Path) -> Any:
     return StateMachine(definition, name=name, source=str(path))
 
 
+aws_option = click.option(
+    "--aws", "aws_spec", metavar="moto|endpoint=URL|profile=NAME",
+    help="Send Tasks no handler or mock answers (and Map S3 reads/writes) to an AWS API: moto in-process, "
+         "an endpoint such as LocalStack, or an AWS profile (a real account).")
+
+
 def check_aws_option(aws_spec: str | None) -> None:
     """Refuse a malformed ``--aws`` before anything runs, in a message naming the option."""
     if aws_spec is not None:
@@ -430,9 +436,7 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report of the run (graph, timeline, data flow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (status, output, path, steps, history).")
-@click.option("--aws", "aws_spec", metavar="moto|endpoint=URL|profile=NAME",
-              help="Send Tasks no handler or mock answers (and Map S3 reads/writes) to an AWS API: moto in-process, "
-                   "an endpoint such as LocalStack, or an AWS profile (a real account).")
+@aws_option
 def run(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
         mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
         history_out: Path | None, report: Path | None, as_json: bool, aws_spec: str | None) -> None:

@@ -329,6 +329,26 @@ def test_cli_run_with_aws_moto(tmp_path):
     assert bad.exit_code == 2 and "--aws: 'localstack' is not an AWS backend" in bad.output
 
 
+def test_cli_walk_with_aws_moto(tmp_path):
+    from click.testing import CliRunner
+
+    from sfnsim.cli import main
+
+    definition = tmp_path / "sm.asl.json"
+    definition.write_text(json.dumps({"StartAt": "Buckets", "States": {"Buckets": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
+        "ResultSelector": {"count.$": "States.ArrayLength($.Buckets)"}}}}))
+    result = CliRunner().invoke(main, ["walk", str(definition), "--aws", "moto", "--json"])
+    assert result.exit_code == 0, result.output
+    (visit,) = json.loads(result.output)["steps"]
+    stages = {stage["stage"]: stage["value"] for stage in visit["stages"]}
+    assert stages["afterResultSelector"] == {"count": 0}
+    markdown = CliRunner().invoke(main, ["walk", str(definition), "--aws", "moto", "--markdown", "-"])
+    assert "--aws moto" in markdown.output  # the recorded command reproduces the run
+    bad = CliRunner().invoke(main, ["walk", str(definition), "--aws", "localstack"])
+    assert bad.exit_code == 2 and "--aws: 'localstack' is not an AWS backend" in bad.output
+
+
 def test_the_fixture_option_starts_moto_for_the_test(sfn):
     backend = sfn.use_aws("moto")
     backend.client("s3").create_bucket(Bucket="made-by-the-test")

@@ -18,6 +18,8 @@ import click
 from sfnsim.cli import (
     EXIT_FAILED,
     UsageProblem,
+    aws_option,
+    check_aws_option,
     definition_problem,
     load_handlers,
     load_machine,
@@ -43,10 +45,11 @@ _PROMPT = N_("── Enter: next state · q then Enter: show the rest without pa
 @click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON: every visit and its stages.")
 @click.option("--lang", metavar="LANG", help="Language of the narration: en or zh-CN (default: the locale's). "
               "Field names, state names and values stay as they are.")
+@aws_option
 def walk_command(definition: Path, input_text: str | None, input_file: str | None, handler_specs: tuple[str, ...],
                  mock_config: Path | None, test_case: str | None, seed: int, start_time: str | None,
                  state_name: str | None, pause: bool, markdown_out: str | None, html_out: str | None,
-                 title: str | None, as_json: bool, lang: str | None) -> None:
+                 title: str | None, as_json: bool, lang: str | None, aws_spec: str | None) -> None:
     """Run the state machine in DEFINITION and narrate each state it enters.
 
     For each state: its input, then every data-flow stage under AWS's names (afterInputPath,
@@ -58,12 +61,14 @@ def walk_command(definition: Path, input_text: str | None, input_file: str | Non
     if (mock_config is None) != (test_case is None):
         raise UsageProblem("--mock-config and --test-case go together: give both")
     _guarded(lambda: use_language(lang))
+    check_aws_option(aws_spec)
     walkthrough = _guarded(lambda: run_walkthrough(
         definition, read_input(input_text, input_file), handlers=load_handlers(handler_specs),
-        mock_config=mock_config, test_case=test_case, seed=seed, start_time=parse_start_time(start_time)))
+        mock_config=mock_config, test_case=test_case, seed=seed, start_time=parse_start_time(start_time),
+        aws=aws_spec))
     _check_state(walkthrough, state_name)
     command = recorded_command(definition, input_text, input_file, handler_specs, mock_config, test_case, seed,
-                               start_time, state_name)
+                               start_time, state_name, aws_spec)
     if markdown_out is not None:
         from sfnsim.walk.markdown import render_markdown
 
@@ -85,23 +90,24 @@ def walk_command(definition: Path, input_text: str | None, input_file: str | Non
 
 def run_walkthrough(definition: Path, execution_input: Any, *, handlers: dict[str, Any] | None = None,
                     mock_config: Path | None = None, test_case: str | None = None, seed: int = 0,
-                    start_time: Any = None) -> Walkthrough:
+                    start_time: Any = None, aws: str | None = None) -> Walkthrough:
     """Load, run with inspection, and build the walkthrough (what the command and the tutorials use)."""
     machine = load_machine(definition)
     execution = machine.run(execution_input, handlers=handlers, seed=seed, start_time=start_time,
-                            mock_config=mock_config, test_case=test_case, inspect=True)
+                            mock_config=mock_config, test_case=test_case, inspect=True, aws=aws)
     return build_walkthrough(execution)
 
 
 def recorded_command(definition: Path, input_text: str | None, input_file: str | None,
                      handler_specs: tuple[str, ...], mock_config: Path | None, test_case: str | None,
-                     seed: int, start_time: str | None, state_name: str | None) -> str:
+                     seed: int, start_time: str | None, state_name: str | None, aws_spec: str | None = None) -> str:
     """The command line that reproduces this run (without the output and presentation options)."""
     words = ["sfnsim", "walk", str(definition)]
     options: list[tuple[str, Any]] = [("--input", input_text), ("--input-file", input_file),
                                       *(("--handlers", spec) for spec in handler_specs),
                                       ("--mock-config", mock_config), ("--test-case", test_case),
-                                      ("--seed", seed or None), ("--start-time", start_time), ("--state", state_name)]
+                                      ("--seed", seed or None), ("--start-time", start_time), ("--state", state_name),
+                                      ("--aws", aws_spec)]
     for option, value in options:
         if value is not None:
             words += [option, str(value)]
