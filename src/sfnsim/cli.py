@@ -401,6 +401,28 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
+def _print_run(execution: Any, title: str) -> None:
+    """The run's report: written as plain text when rich would write no styles to stdout (a file or
+    a pipe) and the text is one rich would not change, else by rich."""
+    from sfnsim.render.text import plain_output_width, plain_run, render_run
+
+    width = plain_output_width(sys.stdout)
+    text = plain_run(execution, title=title, width=width) if width is not None else None
+    if text is not None and _encodable(text, sys.stdout):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        render_run(_console(), execution, title=title)
+
+
+def _encodable(text: str, stream: Any) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False  # rich reports it, with its hint about PYTHONIOENCODING
+    return True
+
+
 _HANDLER_HINT = ("From the command line, give handlers with --handlers MODULE:ATTR (a dict of handlers), "
                  "or mocks with --mock-config FILE --test-case NAME.")
 
@@ -472,9 +494,7 @@ def run(definition: Path, input_text: str | None, input_file: str | None, handle
 
         echo_json(execution_json(execution))
     else:
-        from sfnsim.render.text import render_run
-
-        render_run(_console(), execution, title=machine.name)
+        _print_run(execution, machine.name)
     if execution.status != "SUCCEEDED":
         sys.exit(EXIT_FAILED)
 

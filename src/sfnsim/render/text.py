@@ -1,18 +1,24 @@
-"""Rich text for people: a run's path on the virtual clock, validation problems, replay verdicts."""
+"""Rich text for people: a run's path on the virtual clock, validation problems, replay verdicts.
+
+rich is imported where it prints: a run's report written to a file or pipe needs none
+(``plain_run``), and rich's import costs more than running a small machine."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
-
-from rich.console import Console
-from rich.text import Text
 
 from sfnsim.errors import Problem
 from sfnsim.history.steps import Step, StepTree, details_of, step_tree
 from sfnsim.render.data import next_state, seconds_since, step_end, step_status
 
 if TYPE_CHECKING:  # replay is only needed by `sfnsim replay`, not by every `sfnsim run`
+    from rich.console import Console
+    from rich.text import Text
+
     from sfnsim.replay import ReplayResult
 
 STATUS_STYLES = {
@@ -51,29 +57,133 @@ def shorten(text: str, limit: int = _CAUSE_LIMIT) -> str:
 
 def render_run(console: Console, execution: Any, *, title: str) -> None:
     """The path taken with virtual times, durations, attempts and errors; then the output or error."""
+    for call in run_prints(execution, title=title):
+        call.to_console(console)
+
+
+def plain_run(execution: Any, *, title: str, width: int) -> str | None:
+    """What ``render_run`` prints to a console that is no terminal and ``width`` columns wide, made
+    without importing rich (its import costs more than a small run); None when it cannot promise the
+    same text (a line rich would wrap, an emoji code, a character rich may count as 0 or 2 columns)."""
+    lines: list[str] = []
+    for call in run_prints(execution, title=title):
+        text = call.plain(width)
+        if text is None:
+            return None
+        lines += text
+    return "".join(line + "\n" for line in lines)
+
+
+def plain_output_width(stream: Any) -> int | None:
+    """The width rich's ``Console`` would give ``stream`` when it would not treat it as a terminal
+    (so it writes no styles: ``plain_run`` applies); None when it would."""
+    environ = os.environ
+    if environ.get("TTY_COMPATIBLE") == "1" or environ.get("FORCE_COLOR") or environ.get("JUPYTER_COLUMNS"):
+        return None
+    isatty = getattr(stream, "isatty", None)
+    try:
+        if isatty is None or isatty():
+            return None
+    except ValueError:  # a closed stream: let rich say so
+        return None
+    columns = environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    for descriptor in (0, 1, 2):  # rich asks stdin, stdout, then stderr
+        try:
+            return os.get_terminal_size(descriptor)[0] or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
+
+
+Span = tuple[str, str]  # text and rich style ("" for none)
+# Characters rich counts as one column: printable Latin (rich's single-cell range) and the
+# punctuation these reports use.
+_ONE_COLUMN_EXTRA = frozenset("—→…")
+_EMOJI_CODE = re.compile(r":\S*:")  # what rich may replace in a plain str (":smile:"), to be safe
+
+
+@dataclass(frozen=True)
+class PrintCall:
+    """One ``console.print`` of a report, kept as plain data, so the same report can be printed
+    by rich or written as plain text (``plain``) without importing rich.
+
+    ``lines`` are joined with newlines into one rich Text (``joined``: as ``Text("\\n").join``,
+    each line with its ``line_styles`` and after ``prefix``), or one Text of the spans, or, for
+    ``raw``, a str printed with markup off (rich still replaces emoji codes in a str)."""
+
+    lines: tuple[tuple[Span, ...], ...]
+    style: str = ""
+    line_styles: tuple[str, ...] = ()
+    prefix: str = ""
+    joined: bool = False
+    soft_wrap: bool = False
+    raw: bool = False
+
+    def to_console(self, console: Console) -> None:
+        from rich.text import Text
+
+        if self.raw:
+            console.print(self.lines[0][0][0], soft_wrap=self.soft_wrap, markup=False)
+            return
+        texts = [Text.assemble(*spans, style=style) for spans, style in zip(self.lines, self._styles())]
+        if not self.joined:
+            console.print(texts[0], soft_wrap=self.soft_wrap)
+            return
+        if self.prefix:
+            texts = [Text(self.prefix) + text for text in texts]
+        console.print(Text("\n").join(texts), soft_wrap=self.soft_wrap)
+
+    def _styles(self) -> tuple[str, ...]:
+        return self.line_styles or (self.style,) * len(self.lines)
+
+    def plain(self, width: int) -> list[str] | None:
+        text = "\n".join(self.prefix + "".join(part for part, _ in spans) for spans in self.lines)
+        if self.raw and _EMOJI_CODE.search(text):
+            return None
+        lines = text.split("\n")
+        for line in lines:
+            if not all(ch.isprintable() and (ch < "\u0300" or ch in _ONE_COLUMN_EXTRA) for ch in line):
+                return None
+            if len(line) >= width and (not self.soft_wrap or line[-1:].isspace()):
+                return None  # rich would wrap it, or strip its trailing spaces
+        return lines
+
+
+def run_prints(execution: Any, *, title: str) -> list[PrintCall]:
+    """The prints of ``render_run``: the headline, the path, child executions, the output or error."""
     tree = step_tree(execution.history)
     status = execution.status
     total = seconds_since(tree.start_time, tree.events[-1]) if tree.events else None
     start = tree.start_time
     started = start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z" if start else "?"
-    console.print(Text.assemble(("Execution ", "bold"), (status, STATUS_STYLES.get(status, "bold")),
-                                f" after {format_seconds(total)} of virtual time"))
-    console.print(Text(f"{title} · started {started}", style="dim"))
-    console.print(Text("\n").join(path_lines(tree)), soft_wrap=True)  # one print: fast for long paths
-    render_children(console, getattr(execution, "children", []))
-    render_result(console, execution)
+    calls = [
+        PrintCall(((("Execution ", "bold"), (status, STATUS_STYLES.get(status, "bold")),
+                    (f" after {format_seconds(total)} of virtual time", "")),)),
+        PrintCall((((f"{title} · started {started}", ""),),), style="dim"),
+        _path_call(tree, soft_wrap=True),  # one print: fast for long paths
+    ]
+    _children_calls(calls, getattr(execution, "children", []))
+    calls += _result_calls(execution)
+    return calls
 
 
-def render_children(console: Console, children: list[Any], depth: int = 1) -> None:
+def _path_call(tree: StepTree, *, prefix: str = "", soft_wrap: bool) -> PrintCall:
+    rows = path_rows(tree)
+    return PrintCall(tuple(spans for spans, _ in rows), line_styles=tuple(style for _, style in rows),
+                     prefix=prefix, joined=True, soft_wrap=soft_wrap)
+
+
+def _children_calls(calls: list[PrintCall], children: list[Any], depth: int = 1) -> None:
     """The child executions (startExecution, Distributed Map) with their own paths, indented."""
     indent = "  " * depth
     for child in children:
         machine = child.state_machine_arn.rsplit(":", 1)[-1]
-        console.print(Text.assemble(f"{indent}child execution {machine}:{child.name} from {child.parent_state}: ",
-                                    (child.status, STATUS_STYLES.get(child.status, "bold"))), soft_wrap=True)
-        lines = path_lines(step_tree(child.history))
-        console.print(Text("\n").join(Text(indent + "  ") + line for line in lines), soft_wrap=True)
-        render_children(console, child.children, depth + 1)
+        calls.append(PrintCall((((f"{indent}child execution {machine}:{child.name} from {child.parent_state}: ", ""),
+                                 (child.status, STATUS_STYLES.get(child.status, "bold"))),), soft_wrap=True))
+        calls.append(_path_call(step_tree(child.history), prefix=indent + "  ", soft_wrap=True))
+        _children_calls(calls, child.children, depth + 1)
 
 
 # One line of the path: (at, state, type, took, what happened, style of what happened).
@@ -81,8 +191,9 @@ _Row = tuple[str, str, str, str, str, str]
 _HEADER: _Row = ("at", "state", "type", "took", "what happened", "bold")
 
 
-def path_lines(tree: StepTree) -> list[Text]:
-    """The path as aligned lines (a table without rich's Table, which costs start-up time)."""
+def path_rows(tree: StepTree) -> list[tuple[tuple[Span, ...], str]]:
+    """The path as aligned lines (a table without rich's Table, which costs start-up time): each
+    line's spans and its style (the header's is bold)."""
     rows: list[_Row] = []
     for step in tree.roots:
         _add_step(rows, step, tree, depth=0)
@@ -90,12 +201,16 @@ def path_lines(tree: StepTree) -> list[Text]:
     lines = []
     for row in [_HEADER, *rows]:
         at, state, state_type, took, what, style = row
-        header = row is _HEADER
-        line = Text(style="bold" if header else "")
-        line.append(f"{at:>{widths[0]}}  {state:<{widths[1]}}  {state_type:<{widths[2]}}  {took:>{widths[3]}}  ")
-        line.append(what, style=style)
-        lines.append(line)
+        cells = f"{at:>{widths[0]}}  {state:<{widths[1]}}  {state_type:<{widths[2]}}  {took:>{widths[3]}}  "
+        lines.append((((cells, ""), (what, style)), "bold" if row is _HEADER else ""))
     return lines
+
+
+def path_lines(tree: StepTree) -> list[Text]:
+    """The path as rich Text lines."""
+    from rich.text import Text
+
+    return [Text.assemble(*spans, style=style) for spans, style in path_rows(tree)]
 
 
 def _add_step(rows: list[_Row], step: Step, tree: StepTree, depth: int) -> None:
@@ -169,22 +284,29 @@ def _attempt_line(number: int, attempt: Any) -> str:
 
 
 def render_result(console: Console, execution: Any) -> None:
+    for call in _result_calls(execution):
+        call.to_console(console)
+
+
+def _result_calls(execution: Any) -> list[PrintCall]:
     status = execution.status
     if status == "SUCCEEDED":
-        console.print(Text("Output:", style="bold"))
-        console.print(json_text(execution.output), soft_wrap=True, markup=False)
-        return
+        return [PrintCall(((("Output:", ""),),), style="bold"),
+                PrintCall((((json_text(execution.output), ""),),), soft_wrap=True, raw=True)]
     if status == "RUNNING":
         tokens = ", ".join(execution.pending_tokens) or "none"
-        console.print(Text(f"Still RUNNING: waiting on task token(s) {tokens} (no timeout to end it)", style="yellow"))
-        return
+        return [PrintCall((((f"Still RUNNING: waiting on task token(s) {tokens} (no timeout to end it)", ""),),),
+                          style="yellow")]
+    calls = []
     if status == "TIMED_OUT" and execution.error is None:
-        console.print(Text("The execution ran longer than the state machine's TimeoutSeconds.", style="red"))
+        calls.append(PrintCall(((("The execution ran longer than the state machine's TimeoutSeconds.", ""),),),
+                               style="red"))
     if execution.error is not None:
-        console.print(Text.assemble(("Error: ", "bold"), (execution.error, "red")))
+        calls.append(PrintCall(((("Error: ", "bold"), (execution.error, "red")),)))
     if execution.cause is not None:
-        console.print(Text("Cause:", style="bold"))
-        console.print(_pretty_cause(execution.cause), soft_wrap=True, markup=False)
+        calls.append(PrintCall(((("Cause:", ""),),), style="bold"))
+        calls.append(PrintCall((((_pretty_cause(execution.cause), ""),),), soft_wrap=True, raw=True))
+    return calls
 
 
 def json_text(value: Any) -> str:
@@ -215,6 +337,8 @@ def problem_line(problem: Problem, fallback_source: str) -> str:
 
 def render_validation(console: Console, results: Iterable[tuple[str, list[Problem] | None, str | None]]) -> None:
     """Per file: OK, its problems, or why it could not be read."""
+    from rich.text import Text
+
     for name, problems, unreadable in results:
         if unreadable is not None:
             console.print(Text.assemble((f"{name}: ", "bold"), ("cannot check: ", "red"), unreadable))
@@ -230,6 +354,8 @@ def render_validation(console: Console, results: Iterable[tuple[str, list[Proble
 
 
 def render_replay(console: Console, result: ReplayResult) -> None:
+    from rich.text import Text
+
     recorded, local = result.recorded, result.local
     events = f"{len(result.recording.events)} recorded events, {len(result.execution.history)} local"
     if result.reproduced:
@@ -256,4 +382,5 @@ def render_replay(console: Console, result: ReplayResult) -> None:
                            style="yellow"), soft_wrap=True)
 
 
-__all__ = ["format_seconds", "path_lines", "problem_line", "render_replay", "render_run", "render_validation"]
+__all__ = ["format_seconds", "path_lines", "plain_output_width", "plain_run", "problem_line", "render_replay",
+           "render_run", "render_validation"]
