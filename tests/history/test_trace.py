@@ -15,7 +15,7 @@ from corpus import conformance_cases
 
 from sfnsim import StateMachine, TaskFailed, mock
 from sfnsim.history.trace import Trace, state_types
-from sfnsim.tasks.virtual_time import as_utc, clock_scope, frozen_at
+from sfnsim.tasks.virtual_time import as_utc, clock_scope, frozen_at, library_modules
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -379,6 +379,17 @@ def test_calls_in_a_clock_scope_each_see_their_own_moment_and_the_scope_restores
 def test_a_clock_scope_without_handler_calls_patches_nothing():
     with clock_scope():
         assert clock_is_real()
+
+
+def test_the_modules_freezegun_skips_are_the_libraries_named_by_their_shortest_prefixes():
+    import sys
+
+    skipped = tuple(library_modules(frozenset({"corpus"})))
+    assert "json" in skipped and "sfnsim" in skipped and not any(n.startswith("json.") for n in skipped)
+    assert all(not a.startswith(b) for a in skipped for b in skipped if a != b)
+    assert not __name__.startswith(skipped) and not "corpus".startswith(skipped)  # the tests' own code is scanned
+    assert all(name.startswith(skipped) for name in ("json.decoder", "email.utils", "sfnsim.engine.clock")
+               if name in sys.modules)
 
 
 def test_frozen_at_none_leaves_the_clock_alone():

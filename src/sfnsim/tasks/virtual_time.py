@@ -165,13 +165,31 @@ def library_modules(keep: frozenset[str] = frozenset()) -> list[str]:
                 location is None or os.path.abspath(location).startswith(roots) or name.startswith("sfnsim")
             )
             (library if is_library else user).append(name)
-        cached = tuple(n for n in library if not any(u.startswith(n) for u in user))
+        cached = _without_covered(n for n in library if not any(u.startswith(n) for u in user))
         _LIBRARY_CACHE.clear()
         _LIBRARY_CACHE[key] = cached
     return list(cached)  # freezegun extends it
 
 
 _LIBRARY_CACHE: dict[tuple[int, frozenset[str]], tuple[str, ...]] = {}
+
+
+def _without_covered(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` less those that start with another of them (``json.decoder`` after ``json``), the
+    prefixes that cover the most names first.
+
+    freezegun tests each loaded module's name against the list, prefix by prefix, at every start
+    (once per run): a name another one covers matches nothing more, and most modules belong to a
+    few packages (sfnsim's own, the standard library's email or encodings), found first."""
+    kept: list[str] = []
+    covers: dict[str, int] = {}
+    for name in sorted(names):  # a name's prefixes sort before it, and so does all that lies between
+        if kept and name.startswith(kept[-1]):
+            covers[kept[-1]] += 1
+        else:
+            kept.append(name)
+            covers[name] = 1
+    return tuple(sorted(kept, key=lambda prefix: -covers[prefix]))
 
 
 def _library_roots() -> tuple[str, ...]:
