@@ -313,15 +313,20 @@ def test_an_unreachable_endpoint_is_an_sdk_client_exception():
     assert ex.cause.startswith("Unable to execute HTTP request: ")
 
 
+def _bucket_count_definition(folder):
+    definition = folder / "sm.asl.json"
+    definition.write_text(json.dumps({"StartAt": "Buckets", "States": {"Buckets": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
+        "ResultSelector": {"count.$": "States.ArrayLength($.Buckets)"}}}}))
+    return definition
+
+
 def test_cli_run_with_aws_moto(tmp_path):
     from click.testing import CliRunner
 
     from sfnsim.cli import main
 
-    definition = tmp_path / "sm.asl.json"
-    definition.write_text(json.dumps({"StartAt": "Buckets", "States": {"Buckets": {
-        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
-        "ResultSelector": {"count.$": "States.ArrayLength($.Buckets)"}}}}))
+    definition = _bucket_count_definition(tmp_path)
     result = CliRunner().invoke(main, ["run", str(definition), "--aws", "moto", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["output"] == {"count": 0}
@@ -334,10 +339,7 @@ def test_cli_walk_with_aws_moto(tmp_path):
 
     from sfnsim.cli import main
 
-    definition = tmp_path / "sm.asl.json"
-    definition.write_text(json.dumps({"StartAt": "Buckets", "States": {"Buckets": {
-        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True,
-        "ResultSelector": {"count.$": "States.ArrayLength($.Buckets)"}}}}))
+    definition = _bucket_count_definition(tmp_path)
     result = CliRunner().invoke(main, ["walk", str(definition), "--aws", "moto", "--json"])
     assert result.exit_code == 0, result.output
     (visit,) = json.loads(result.output)["steps"]
