@@ -149,6 +149,59 @@ def test_map_iteration_failure_fails_the_map():
     assert "MapIterationFailed" in types and types[-2:] == ["MapStateFailed", "ExecutionFailed"]
 
 
+_FAILING_ON_2_AND_4 = {"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"},
+                                        {"Variable": "$", "NumericEquals": 4, "Next": "Bad"}], "Default": "Ok"},
+    "Ok": {"Type": "Pass", "End": True}, "Bad": {"Type": "Fail", "Error": "ItemError"}}}
+
+
+def _iteration_trace(ex) -> list[tuple[str, object]]:
+    """Each MapIteration event with its index, each state entered with its name."""
+    trace = []
+    for event in ex.history:
+        kind = event["type"]
+        if kind.startswith("MapIteration"):
+            details = next(value for key, value in event.items() if key.endswith("EventDetails"))
+            trace.append((kind.removeprefix("MapIteration"), details["index"]))
+        elif kind.endswith("StateEntered") and kind != "MapStateEntered":
+            trace.append(("enter", event["stateEnteredEventDetails"]["name"]))
+    return trace
+
+
+def test_concurrent_iterations_after_a_failed_one_still_run_in_that_instant():
+    """Every iteration starts first; the failed one waits for the end of the instant, so the later
+    ones run (and one of them fails too), then the first failure is recorded and the other,
+    still waiting, is aborted."""
+    ex = machine({"M": {"Type": "Map", "End": True, "ItemProcessor": _FAILING_ON_2_AND_4}}).run([1, 2, 3, 4, 5])
+    assert ex.error == "ItemError"
+    ok, bad = [("enter", "C"), ("enter", "Ok")], [("enter", "C"), ("enter", "Bad")]
+    assert _iteration_trace(ex) == [
+        *[("Started", i) for i in range(5)],
+        *ok, ("Succeeded", 0), *bad, *ok, ("Succeeded", 2), *bad, *ok, ("Succeeded", 4),
+        ("Failed", 1), ("Aborted", 3)]
+
+
+def test_one_at_a_time_the_first_failed_iteration_ends_the_map():
+    ex = machine({"M": {"Type": "Map", "MaxConcurrency": 1, "End": True, "ItemProcessor": _FAILING_ON_2_AND_4}}).run(
+        [1, 2, 3, 4, 5])
+    assert _iteration_trace(ex) == [("Started", 0), ("enter", "C"), ("enter", "Ok"), ("Succeeded", 0),
+                                    ("Started", 1), ("enter", "C"), ("enter", "Bad"), ("Failed", 1)]
+
+
+def test_a_map_beside_a_parallel_branch_interleaves_with_it():
+    """The other branch's Wait of 0 s ends at the Map's instant, before the Map's iterations were
+    queued: it goes first, then the iterations start together and run in turn."""
+    sm = machine({"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "Next": "After"},
+                                    "After": {"Type": "Pass", "End": True}}},
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}},
+    ]}})
+    ex = sm.run([1, 2])
+    assert _iteration_trace(ex) == [("enter", "P"), ("enter", "W"), ("enter", "After"), ("Started", 0), ("Started", 1),
+                                    ("enter", "Item"), ("Succeeded", 0), ("enter", "Item"), ("Succeeded", 1)]
+
+
 def test_task_handler_by_state_name_resource_and_function_name():
     sm = machine({"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:fn-a", "Next": "B"},
                   "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",

@@ -259,8 +259,11 @@ def _format(scope: Scope, template: _Template, *values: Any) -> str:
             f"the template has {template.placeholders} placeholder(s) '{{}}' "
             f"but {len(values)} value(s) were given"
         )
-    out = [template.pieces[0]]
-    for value, piece in zip(values, template.pieces[1:]):
+    pieces = template.pieces
+    if len(values) == 1:  # the usual 'text {} text'
+        return pieces[0] + java_string(values[0]) + pieces[1]
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:]):
         out += [java_string(value), piece]
     return "".join(out)
 
@@ -526,10 +529,15 @@ class Call:
     text: str  # this call's own source text, for messages
 
     def evaluate(self, scope: Scope, where: str | None) -> Any:
-        values = [arg.evaluate(scope, where) for arg in self.args]
+        # Loops, not comprehensions: no frames of their own (Python < 3.12) on this per-visit path.
+        values = []
+        for arg in self.args:  # every argument is evaluated before any is converted
+            values.append(arg.evaluate(scope, where))
         try:
+            converted = []
             try:
-                converted = [convert(value) for convert, value in zip(self._converters(), values)]
+                for convert, value in zip(self._converters(), values):
+                    converted.append(convert(value))
             except _BadArgument:  # again, argument by argument, for a message that names the culprit
                 converted = [self._convert(i, value) for i, value in enumerate(values)]
             return self.spec.impl(scope, *converted)

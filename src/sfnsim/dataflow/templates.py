@@ -46,7 +46,11 @@ def _compile_object(template: dict[str, Any], pointer: str) -> Evaluator:
             fields.append((key, compile_template(value, where)))
 
     def evaluate(scope: Scope) -> dict[str, Any]:
-        return {name: field(scope) for name, field in fields}
+        # A loop, not a comprehension: no frame of its own (Python < 3.12), and this runs per visit.
+        value = {}
+        for name, field in fields:
+            value[name] = field(scope)
+        return value
 
     return evaluate
 

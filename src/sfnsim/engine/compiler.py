@@ -50,6 +50,19 @@ class Flow:
     start_at: str
     states: dict[str, StateExecutor]
 
+    @property
+    def synchronous(self) -> bool:
+        """Whether every state is ``synchronous``: running the flow never yields to the scheduler."""
+        return all(state.synchronous for state in self.states.values())
+
+    def run_now(self, run: Run, branch: Branch, data: Any) -> Any:
+        """``run`` for a ``synchronous`` flow, as a plain call."""
+        name: str | None = self.start_at
+        states = self.states
+        while name is not None:
+            data, name = states[name].execute_now(run, branch, data)
+        return data
+
     def run(self, run: Run, branch: Branch, data: Any) -> Generator[Any, Any, Any]:
         name: str | None = self.start_at
         states = self.states
