@@ -14,9 +14,8 @@ inside an active one costs microseconds. So:
 * ``clock_scope()`` around a stretch of engine work (a scheduler run) lets all the handler calls
   inside it share a single freezegun start, made at the first call and undone when the scope ends.
   The engine itself never reads the wall clock, so it does not mind the frozen clock in between.
-  The calls also share one nested freezer, started around each call and moved to its moment
-  (``move_to``): building a freezer per call parses its time and offset again, which cost more
-  than the handlers of a Map of small Lambda functions.
+  The calls at one moment (a Map's iterations) also share the nested freezer started around each
+  call: building one parses its time and offset, which cost more than a small Lambda handler.
 
 Nothing stays patched after a scope or a call: the test's own code sees real time again, and no
 state is left behind for the next test (pytest-xdist workers are separate processes anyway).
@@ -43,11 +42,12 @@ from typing import Any, Iterable, Iterator
 
 
 class _Scope:
-    __slots__ = ("base", "call", "keep")
+    __slots__ = ("base", "call", "call_at", "keep")
 
     def __init__(self, keep: frozenset[str]) -> None:
         self.base: Any = None  # the freezegun freezer started by the scope's first handler call
-        self.call: Any = None  # the nested freezer started around each handler call (made with ``base``)
+        self.call: Any = None  # the nested freezer of the last call, reused by calls at its moment
+        self.call_at: datetime | None = None
         self.keep = keep
 
 
@@ -88,10 +88,6 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
     if moment is None:
         yield
         return
-    from freezegun import (
-        freeze_time,  # imported on first use: it costs tens of milliseconds
-    )
-
     scope = _SCOPE.get()
     if scope is None:  # a scope of its own, so the expensive start skips library modules
         with clock_scope(keep), frozen_at(moment):
@@ -99,27 +95,36 @@ def frozen_at(moment: datetime | str | None, keep: Iterable[str] = ()) -> Iterat
         return
     at = _naive_utc(moment)
     if scope.base is None:
-        # freezegun's ignore list does two things: the scan skips those modules, and calls made from
-        # them see real time. The base freezer wants both; the one around the call ignores nothing,
-        # so a handler sees the virtual clock whatever library it calls through.
-        _FREEZEGUN.acquire()  # released when the scope ends: one frozen clock in the process at a time
-        try:
-            base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
-            base.start()
-        except BaseException:
-            _FREEZEGUN.release()
-            raise
-        scope.base = base
-        scope.call = freeze_time(at, real_asyncio=True, ignore=[])
+        _start_base(scope, at, keep)
+    if scope.call_at != at:
+        from freezegun import freeze_time
+
+        scope.call, scope.call_at = freeze_time(at, real_asyncio=True, ignore=[]), at
     call = scope.call
-    # Nested inside the base, a start scans nothing: it pushes a moment (the freezer's first one,
-    # moved to this call's), and stop pops it. A handler that runs an execution in the same thread
-    # starts it again on top: each start pushes a moment of its own.
-    call.start().move_to(at)
+    # Nested inside the base, a start scans nothing: it pushes the freezer's moment, and stop pops
+    # it. A handler that runs an execution in the same thread starts one on top: each start pushes
+    # a moment of its own, so the outer call gets its own back.
+    call.start()
     try:
         yield
     finally:
         call.stop()
+
+
+def _start_base(scope: _Scope, at: datetime, keep: Iterable[str]) -> None:
+    from freezegun import freeze_time  # imported on first use: it costs tens of milliseconds
+
+    # freezegun's ignore list does two things: the scan skips those modules, and calls made from
+    # them see real time. The base freezer wants both; the one around each call ignores nothing,
+    # so a handler sees the virtual clock whatever library it calls through.
+    _FREEZEGUN.acquire()  # released when the scope ends: one frozen clock in the process at a time
+    try:
+        base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
+        base.start()
+    except BaseException:
+        _FREEZEGUN.release()
+        raise
+    scope.base = base
 
 
 @contextmanager
