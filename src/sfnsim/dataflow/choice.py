@@ -22,7 +22,6 @@ What AWS documents (Choice workflow state, "Choice Rules"), and how this module 
 
 from __future__ import annotations
 
-import difflib
 import math
 import operator
 import re
@@ -359,6 +358,8 @@ def _reference_path(text: Any, pointer: str) -> CompiledPath:
 
 def _unknown_field_message(field: str) -> str:
     known = sorted({"Variable", *_ALL_OPERATORS, *_COMBINATORS})
+    import difflib  # only to word a mistake
+
     close = difflib.get_close_matches(field, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"'{field}' is not a Choice Rule field{hint}"

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import hashlib
 import json
 import math
@@ -618,6 +617,8 @@ class _Parser:
         name = m.group()
         spec = FUNCTIONS.get(name)
         if spec is None:
+            import difflib  # only to word a mistake
+
             close = difflib.get_close_matches(name, FUNCTIONS, n=1)
             hint = f"; did you mean {close[0]}?" if close else f"; known functions: {', '.join(FUNCTIONS)}"
             raise self.fail(f"unknown intrinsic function {name!r}{hint}", start)

@@ -5,7 +5,6 @@ read in a CI log. The views they describe are in :mod:`sfnsim.history.trace`.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from datetime import datetime
@@ -33,6 +32,8 @@ def never_entered(trace: "Trace", name: str) -> str:
 
 def unknown_state(trace: "Trace", name: str) -> str:
     known = ", ".join(trace.known_states or ()) or "(none)"
+    import difflib  # only to word a failed assertion
+
     close = difflib.get_close_matches(name, list(trace.known_states or ()), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"the state machine has no state named {name!r}{hint}\nits states: {known}"

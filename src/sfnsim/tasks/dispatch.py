@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import traceback
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +26,8 @@ from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_na
 from sfnsim.tasks.virtual_time import frozen_at
 
 if TYPE_CHECKING:
+    import traceback
+
     from sfnsim.tasks.aws_backend import AwsBackend
     from sfnsim.tasks.mock_config import MockedTestCase
 
@@ -366,6 +367,8 @@ def _exception_cause(exc: Exception, resource: Resource, handler: Handler, conte
         message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if not resource.is_lambda:
         return message
+    import traceback  # only for a Lambda handler that raised
+
     frames = traceback.format_list(_user_frames(exc))
     body = {"errorMessage": message, "errorType": type(exc).__name__, "stackTrace": frames}
     if resource.kind == LAMBDA_FUNCTION:
@@ -375,6 +378,8 @@ def _exception_cause(exc: Exception, resource: Resource, handler: Handler, conte
 
 def _user_frames(exc: Exception) -> list[traceback.FrameSummary]:
     """The traceback from the handler on: sfnsim's own calling frames are not the user's stack."""
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     start = 0
     while start < len(frames) - 1 and frames[start].filename.startswith(_PACKAGE_DIR):

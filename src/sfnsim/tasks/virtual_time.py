@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -198,6 +197,8 @@ def _without_covered(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _library_roots() -> tuple[str, ...]:
+    import sysconfig  # only when a handler runs on the virtual clock
+
     paths = sysconfig.get_paths()
     roots = {os.path.abspath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
     return tuple(sorted(roots))
