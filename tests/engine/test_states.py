@@ -202,6 +202,25 @@ def test_a_map_beside_a_parallel_branch_interleaves_with_it():
                                     ("enter", "Item"), ("Succeeded", 0), ("enter", "Item"), ("Succeeded", 1)]
 
 
+def test_pass_states_record_the_same_history_whether_or_not_the_run_is_inspected():
+    """A plain Pass and a Pass with Parameters alone take a short way unless the run is inspected
+    (the walkthrough needs every stage): both ways record the same events, and fail alike."""
+    sm = machine({
+        "Plain": {"Type": "Pass", "Next": "Shaped"},
+        "Shaped": {"Type": "Pass", "Parameters": {"n.$": "$.n", "label.$": "States.Format('n={}', $.n)"},
+                   "Next": "Missing"},
+        "Missing": {"Type": "Pass", "Parameters": {"x.$": "$.absent"}, "End": True},
+    })
+    plain, inspected = sm.run({"n": 1}), sm.run({"n": 1}, inspect=True)
+    assert plain.history == inspected.history
+    assert (plain.error, plain.cause) == (inspected.error, inspected.cause)
+    assert plain.error == "States.Runtime" and "'Missing'" in plain.cause
+    shaped = [e for e in plain.history if e["type"] == "PassStateExited"][1]["stateExitedEventDetails"]
+    assert shaped["output"] == {"n": 1, "label": "n=1"}
+    assert [visit.name for visit in inspected.inspection] == ["Plain", "Shaped", "Missing"]
+    assert inspected.inspection[1].stages["afterParameters"] == {"n": 1, "label": "n=1"}
+
+
 def test_task_handler_by_state_name_resource_and_function_name():
     sm = machine({"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:fn-a", "Next": "B"},
                   "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
