@@ -9,9 +9,14 @@ handles it. Cause texts and events as recorded on AWS (LocalStack's test_states_
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from sfnsim import StateMachine
+from sfnsim.dataflow.jsontypes import compact_json
+from sfnsim.tasks.resources import parse_resource
+from sfnsim.tasks.shapes import shape_result, size_bound
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:111111111111:function:big"
 TOO_BIG = "a" * (256 * 1024 + 1)
@@ -100,3 +105,31 @@ def test_sizes_are_measured_alike_in_threads_sharing_one_value() -> None:
     for thread in threads:
         thread.join()
     assert statuses == ["SUCCEEDED"] * 80
+
+
+@pytest.mark.parametrize("payload", [
+    None, 7, "plain", {"id": 1, "rows": [1.5, True, None]}, "é" * 10, {"naïve": "日本"}, "𝄞 and \"quotes\"\n"])
+@pytest.mark.parametrize("year", [2024, 999])
+def test_a_lambda_invoke_responses_size_bound_is_exact_for_ascii_and_never_below(payload, year) -> None:
+    # The result-size check trusts the bound below the quota and measures only above it.
+    resource = parse_resource("arn:aws:states:::lambda:invoke")
+    result = shape_result(resource, payload, new_request_id=lambda: "0a1b2c3d-0000-4000-8000-00000000abcd",
+                          now=datetime(year, 2, 29 if year == 2024 else 28, tzinfo=timezone.utc))
+    size = len(compact_json(result).encode("utf-8"))
+    bound = size_bound(resource, result)
+    assert bound == size if compact_json(payload).isascii() else bound > size
+    assert size_bound(parse_resource(FUNCTION_ARN), payload) is None
+
+
+def test_a_lambda_invoke_response_just_within_the_quota_succeeds_and_one_byte_more_fails() -> None:
+    # The response wraps the payload: find the payload length whose response is exactly 256 KiB.
+    sm = _machine("arn:aws:states:::lambda:invoke", "States.DataLimitExceeded",
+                  ResultSelector={"size.$": "States.StringToJson('1')"})
+    probe = sm.run({}, handlers={"big": lambda event: "a"})
+    response = next(e for e in probe.history if e["type"] == "TaskSucceeded")["taskSucceededEventDetails"]["output"]
+    envelope = len(compact_json(response)) - len('"a"') - 2 * len("3")  # Content-Length appears twice
+    fits = 256 * 1024 - envelope - 2 * len("262000") - 2  # the quotes around the text
+    for extra, outcome in ((0, "Done"), (1, "Handle")):
+        answer = "a" * (fits + extra)
+        ex = sm.run({}, handlers={"big": lambda event: answer})
+        assert ex.path[-1] == outcome

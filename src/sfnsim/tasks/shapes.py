@@ -23,8 +23,26 @@ def shape_result(resource: Resource, value: Any, *, new_request_id: Callable[[],
 
 
 def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict[str, Any]:
-    date = _http_date(now)
-    length = str(len(compact_json(payload, ascii_only=True)))
+    return _invoke_response(payload, request_id, _http_date(now), str(len(compact_json(payload, ascii_only=True))))
+
+
+def size_bound(resource: Resource, result: Any) -> int | None:
+    """At least the payload size (UTF-8 bytes of compact JSON) of a ``result`` that ``shape_result``
+    made, when that is known without writing the result out again; None when it is not.
+
+    A ``lambda:invoke`` response is its payload in an envelope of fixed text and three strings:
+    the Content-Length (the payload written with non-ASCII escaped, never fewer bytes than its
+    UTF-8) plus the envelope bound every Task's result-size check, so only a payload near the
+    quota is measured to the byte."""
+    if resource.kind == LAMBDA_FUNCTION or not resource.is_lambda or type(result) is not dict:
+        return None
+    headers = result["SdkHttpMetadata"]["HttpHeaders"]
+    request_id, date, length = headers["x-amzn-RequestId"], headers["Date"], headers["Content-Length"]
+    # The strings are ASCII with nothing to escape: an id, an HTTP date and digits.
+    return _ENVELOPE_BYTES + 3 * len(request_id) + 2 * len(date) + 2 * len(length) + int(length)
+
+
+def _invoke_response(payload: Any, request_id: str, date: str, length: str) -> dict[str, Any]:
     return {
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
@@ -52,6 +70,10 @@ def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict
         "SdkResponseMetadata": {"RequestId": request_id},
         "StatusCode": 200,
     }
+
+
+# The envelope's own bytes: a response with empty strings, less its payload's "null".
+_ENVELOPE_BYTES = len(compact_json(_invoke_response(None, "", "", ""))) - len("null")
 
 
 def _http_date(now: datetime) -> str:

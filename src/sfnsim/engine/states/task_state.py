@@ -32,7 +32,7 @@ from sfnsim.tasks.resources import (
     Resource,
     parse_resource,
 )
-from sfnsim.tasks.shapes import check_request, shape_result
+from sfnsim.tasks.shapes import check_request, shape_result, size_bound
 
 
 class TaskState(StateExecutor):
@@ -114,7 +114,8 @@ class TaskState(StateExecutor):
             raise task_failure(call.error, call.cause)
         result = call.value if call.raw else shape_result(
             self.resource, call.value, new_request_id=visit.run.new_uuid, now=utc(visit.run.clock.now()))
-        if payload_size(result) > MAX_PAYLOAD_BYTES:
+        bound = None if call.raw else size_bound(self.resource, result)
+        if (bound is None or bound > MAX_PAYLOAD_BYTES) and payload_size(result) > MAX_PAYLOAD_BYTES:
             # AWS records an oversized service result as the task's failure, which Retry and Catch
             # can handle (unlike the state's own output over the quota, checked after ResultPath).
             cause = data_limit_cause(self.resource.resource_type if self.resource.kind == SERVICE else self.resource.arn)
