@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from sfnsim import StateMachine, TaskFailed, TaskResponse
+from sfnsim.engine.runtime import uuid4_text
 from sfnsim.tasks.outcomes import PENDING
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:work"
@@ -291,3 +294,9 @@ def test_a_handler_that_changes_its_event_changes_neither_the_history_nor_the_st
     assert scheduled["taskScheduledEventDetails"]["parameters"] == {
         "FunctionName": "work", "Payload": {"order": {"id": "o-1", "lines": ["a"]}, "again": {"id": "o-1", "lines": ["a"]}}}
     assert seen[0]["again"] == {"id": "changed too", "lines": ["a"]}
+
+
+def test_uuid4_text_is_the_standard_librarys_version_4_uuid_for_any_bits():
+    draws = random.Random(14)
+    for bits in [0, (1 << 128) - 1, *(draws.getrandbits(128) for _ in range(2000))]:
+        assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))

@@ -238,6 +238,18 @@ def test_task_handler_by_state_name_resource_and_function_name():
             for e in scheduled] == [("lambda", "invoke"), ("dynamodb", "putItem")]
 
 
+def test_each_call_finds_the_handler_of_the_function_its_parameters_name():
+    # The lookup is remembered per state, resource and FunctionName: not per state alone.
+    body = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload", "End": True,
+        "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$.n"}}}}
+    sm = machine({"Each": {"Type": "Map", "ItemProcessor": body, "End": True}})
+    items = [{"fn": "double", "n": 1}, {"fn": "arn:aws:lambda:us-east-1:123456789012:function:square:live", "n": 3},
+             {"fn": "double", "n": 5}]
+    ex = sm.run(items, handlers={"double": lambda n: n * 2, "square": lambda n: n * n})
+    assert ex.output == [2, 9, 10]
+
+
 def test_lambda_invoke_result_is_wrapped_like_the_invoke_api():
     sm = machine({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                         "Parameters": {"FunctionName": "fn", "Payload": {"a": 1}}, "End": True}})

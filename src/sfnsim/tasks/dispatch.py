@@ -74,6 +74,8 @@ class TaskDispatcher:
                  mock_case: "MockedTestCase | None" = None, aws: "AwsBackend | None" = None,
                  fallback: HandlerFallback | None = None) -> None:
         self.handlers = _checked_handlers(handlers)
+        # What ``handlers`` answers for (state, resource, FunctionName): looked up once per Task, not per call.
+        self._registered: dict[tuple[str, str, str | None], Handler | None] = {}
         self.mock_case = mock_case
         self.aws = aws
         self.fallback = fallback
@@ -132,10 +134,16 @@ class TaskDispatcher:
 
     def given(self, state_name: str, resource: Resource, parameters: Any) -> Handler | None:
         """The handler or mock the test gave for this Task (by state name, resource, MockConfigFile), if any."""
-        for key in self._candidate_keys(state_name, resource, parameters):
-            handler = self.handlers.get(key)
-            if handler is not None:
-                return handler
+        function = parameters.get("FunctionName") if isinstance(parameters, dict) and resource.is_lambda else None
+        key = (state_name, resource.arn, function if isinstance(function, str) else None)
+        try:
+            handler = self._registered[key]
+        except KeyError:
+            keys = self._candidate_keys(state_name, resource, parameters)
+            handler = self._registered[key] = next(
+                (self.handlers[k] for k in keys if self.handlers.get(k) is not None), None)
+        if handler is not None:
+            return handler
         if self.mock_case is not None:
             return self.mock_case.handler_for(state_name)
         return None

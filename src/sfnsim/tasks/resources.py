@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 REQUEST_RESPONSE = "request-response"
 SYNC = "sync"
@@ -31,11 +31,13 @@ class Resource:
     pattern: str  # REQUEST_RESPONSE, SYNC or WAIT_FOR_TASK_TOKEN
     region: str = "us-east-1"
 
-    @property
+    # Computed once per resource (cached_property writes the instance's __dict__, which a frozen
+    # dataclass allows): each Task attempt asks several times.
+    @cached_property
     def is_lambda(self) -> bool:
         return self.kind == LAMBDA_FUNCTION or (self.resource_type == "lambda" and self.action == "invoke")
 
-    @property
+    @cached_property
     def action(self) -> str:
         return self.resource.split(".", 1)[0]
 
