@@ -9,7 +9,11 @@ AWS evaluates paths with Jayway JsonPath. Two properties of that dialect matter 
   ``Missing property in path $['a']`` and a missing leaf is ``No results for path: $['a']['b']``.
 
 Definite paths are compiled to a tuple of steps walked directly (most paths in real machines are
-like that, and this is the hot path); everything else goes through jsonpath-ng.
+like that, and this is the hot path); everything else goes through jsonpath-ng. A path whose only
+indefinite steps are ``[*]`` over plain names and indexes (``$.lines[*].summary``) is walked
+directly too, as long as each ``[*]`` meets an array, each name an object and each index an array;
+anything else it meets is left to jsonpath-ng (imported then: it costs more than a small run), so
+the matches are always jsonpath-ng's. ``tests/dataflow/test_jsonpath_wildcards.py`` compares both.
 
 A path starts at one of three roots: ``$`` (the data), ``$$`` (the context object) or ``$name``
 (a workflow variable).
@@ -91,6 +95,8 @@ class CompiledPath:
     variable: str | None
     steps: tuple[Step, ...] | None  # None when the path is indefinite
     _ng: Any = None  # jsonpath-ng expression for indefinite paths
+    wildcard_steps: tuple[Step | None, ...] | None = None  # names, indexes and [*] (None), walked directly
+    _ng_text: str = ""  # the jsonpath-ng expression, compiled when a wildcard walk cannot answer
 
     @property
     def definite(self) -> bool:
@@ -110,6 +116,11 @@ class CompiledPath:
         """The value the path selects; raises PathNotFound when a definite path matches nothing."""
         value = self.root_value(scope)
         if self.steps is None:
+            if self.wildcard_steps is not None:
+                found = _walk_wildcards(value, self.wildcard_steps)
+                if found is not None:
+                    return found
+                return [m.value for m in _ng_expression(self._ng_text, self.text).find(value)]
             return [m.value for m in self._ng.find(value)]
         return walk(value, self.steps, self.text)
 
@@ -156,7 +167,65 @@ def compile_path(text: str) -> CompiledPath:
         return CompiledPath(text, root, variable, steps)
     if not any(marker in stripped for marker in _INDEFINITE_MARKERS):
         raise PathSyntaxError(f"invalid path {text!r}")
-    return CompiledPath(text, root, variable, None, _compile_ng("$" + stripped.replace(".[", "["), text))
+    expression = "$" + stripped.replace(".[", "[")
+    wildcards = parse_wildcard_steps(stripped)
+    if wildcards is not None:
+        return CompiledPath(text, root, variable, None, wildcard_steps=wildcards, _ng_text=expression)
+    return CompiledPath(text, root, variable, None, _compile_ng(expression, text))
+
+
+# Names jsonpath-ng reads as plain field names (its lexer makes words such as `where` and `true` tokens).
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NG_WORDS = frozenset({"where", "wherenot", "null", "true", "false"})
+_WILDCARD_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[(\*)\]")
+
+
+def parse_wildcard_steps(rest: str) -> tuple[Step | None, ...] | None:
+    """The steps of ``rest`` (after the root) when it is only ``.name``, ``[index]`` and at least one
+    ``[*]`` (None stands for it), written plainly; else None (jsonpath-ng compiles it)."""
+    rest = rest.replace(".[", "[")
+    steps: list[Step | None] = []
+    pos = 0
+    while pos < len(rest):
+        m = _WILDCARD_PART.match(rest, pos)
+        if m is None:
+            return None
+        name, index, star = m.groups()
+        if name is not None:
+            if name in _NG_WORDS:
+                return None
+            steps.append(name)
+        else:
+            steps.append(int(index) if index is not None else None)
+        pos = m.end()
+    return tuple(steps) if None in steps else None
+
+
+def _walk_wildcards(value: Any, steps: tuple[Step | None, ...]) -> list[Any] | None:
+    """Every match, in order; None when a step meets a value jsonpath-ng treats in its own way
+    (``[*]`` on an object or a scalar, a name on an array...)."""
+    current = [value]
+    for step in steps:
+        found: list[Any] = []
+        for item in current:
+            if step is None or type(step) is int:
+                if type(item) is not list:
+                    return None
+                if step is None:
+                    found.extend(item)
+                elif step < len(item):
+                    found.append(item[step])
+            elif type(item) is not dict:
+                return None
+            elif step in item:
+                found.append(item[step])
+        current = found
+    return current
+
+
+@lru_cache(maxsize=256)
+def _ng_expression(expression: str, original: str) -> Any:
+    return _compile_ng(expression, original)
 
 
 def _compile_ng(expression: str, original: str) -> Any:
