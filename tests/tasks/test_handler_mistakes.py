@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import inspect
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -63,6 +64,25 @@ def test_a_handler_with_the_wrong_signature_is_named_before_it_is_called() -> No
         load_with(needs_three)
     with pytest.raises(HandlerError, match=r"signature is \(\)"):
         load_with(lambda: {"ok": True})
+
+
+def test_callable_objects_of_one_class_share_its_signature_unless_one_carries_its_own() -> None:
+    # Signatures are worked out once per class for callable objects (a new mock each run).
+    class Answer:
+        def __init__(self, value: Any) -> None:
+            self.value = value
+
+        def __call__(self, payload: Any, context: Any) -> Any:
+            return {"value": self.value, "state": context.state_name}
+
+    assert load_with(Answer(1)).output == {"value": 1, "state": "Load"}
+    assert load_with(Answer(2)).output == {"value": 2, "state": "Load"}
+    odd = Answer(3)
+    odd.__signature__ = inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                           for name in ("payload", "context", "extra")])
+    with pytest.raises(HandlerError, match=r"signature is \(payload, context, extra\)"):
+        load_with(odd)
+    assert load_with(Answer(4)).output == {"value": 4, "state": "Load"}
 
 
 def test_a_handler_that_raises_type_error_itself_is_still_a_lambda_type_error() -> None:

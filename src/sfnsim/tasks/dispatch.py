@@ -16,7 +16,7 @@ import json
 import os
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from functools import lru_cache
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sfnsim.dataflow.jsontypes import compact_json, json_value_problem
@@ -292,28 +292,60 @@ def _check_signature(handler: Handler, context: TaskContext) -> None:
 
 
 def _signature_problem(handler: Handler) -> str | None:
+    return _signature_facts(handler)[1]
+
+
+def _signature_facts(handler: Handler) -> tuple[int, str | None]:
+    """``handler``'s positional arity (2: it wants the TaskContext) and what keeps it from being
+    called as a handler (or None), worked out once per handler, or per class for callable objects."""
     try:
-        return _cached_signature_problem(handler)
-    except TypeError:  # an unhashable callable
-        return _uncached_signature_problem(handler)
+        key = _signature_key(handler)
+        facts = _SIGNATURES.get(key)
+    except TypeError:  # an unhashable callable: inspect it every time
+        return _inspect_signature(handler)
+    if facts is None:
+        facts = _inspect_signature(handler)
+        if len(_SIGNATURES) >= 1024:
+            _SIGNATURES.clear()
+        _SIGNATURES[key] = facts
+    return facts
 
 
-def _uncached_signature_problem(handler: Handler) -> str | None:
+def _signature_key(handler: Handler) -> Any:
+    """What ``handler``'s signature depends on: itself, but for an instance of a class whose
+    ``__call__`` is a Python function (``sfnsim.mock`` objects, made anew for each run) its class,
+    unless the instance carries a signature of its own (``__signature__``, ``__wrapped__``)."""
+    kind = type(handler)
+    if type(getattr(kind, "__call__", None)) is not FunctionType or hasattr(kind, "__getattr__"):
+        return handler
+    own = getattr(handler, "__dict__", None)
+    if own is None or "__signature__" in own or "__wrapped__" in own:
+        return handler
+    return kind
+
+
+def _inspect_signature(handler: Handler) -> tuple[int, str | None]:
     try:
         signature = inspect.signature(handler)
     except (TypeError, ValueError):  # a builtin without a signature: let the call speak for itself
-        return None
-    arguments = (None, None) if _positional_arity(handler) >= 2 else (None,)
+        return 1, None
+    arity = 0
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            arity = 2
+            break
+        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            arity += 1
     try:
-        signature.bind(*arguments)
+        signature.bind(*((None, None) if arity >= 2 else (None,)))
     except TypeError as exc:
         shown = ", ".join(str(parameter.replace(annotation=parameter.empty)) for parameter in signature.parameters.values())
-        return (f"cannot be called as a task handler: its signature is ({shown}) ({exc}); "
-                "a handler takes (payload) or (payload, context)")
-    return None
+        return arity, (f"cannot be called as a task handler: its signature is ({shown}) ({exc}); "
+                       "a handler takes (payload) or (payload, context)")
+    return arity, None
 
 
-_cached_signature_problem = lru_cache(maxsize=1024)(_uncached_signature_problem)
+_SIGNATURES: dict[Any, tuple[int, str | None]] = {}
 
 
 def _checked_handlers(handlers: Mapping[str, Handler] | None) -> dict[str, Handler]:
@@ -339,29 +371,7 @@ def _checked_handlers(handlers: Mapping[str, Handler] | None) -> dict[str, Handl
 
 def _positional_arity(handler: Handler) -> int:
     """How many positional arguments ``handler`` takes (2 means it wants the TaskContext)."""
-    try:
-        return _cached_arity(handler)
-    except TypeError:  # an unhashable callable: inspect it every time
-        return _arity(handler)
-
-
-@lru_cache(maxsize=1024)
-def _cached_arity(handler: Handler) -> int:
-    return _arity(handler)
-
-
-def _arity(handler: Handler) -> int:
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):
-        return 1
-    count = 0
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-            return 2
-        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
+    return _signature_facts(handler)[0]
 
 
 def _exception_cause(exc: Exception, resource: Resource, handler: Handler, context: TaskContext) -> str:
