@@ -338,7 +338,7 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 # What running a plain JSON definition must not import: each is only for some definitions or outputs
 # (YAML text, templates, Distributed Map, AWS backends; pydantic only for a definition whose shape
 # sfnsim.asl.shape cannot vouch for; rich only for a terminal or text it would change).
-NOT_FOR_A_PLAIN_RUN = ("pydantic", "sfnsim.asl.models", "importlib.metadata", "rich", "yaml", "jsonpath_ng", "sfnsim.asl.yaml_reader", "sfnsim.asl.cloudformation", "sfnsim.asl.terraform",
+NOT_FOR_A_PLAIN_RUN = ("pydantic", "sfnsim.asl.models", "importlib.metadata", "rich", "yaml", "jsonpath_ng", "hashlib", "decimal", "sfnsim.asl.yaml_reader", "sfnsim.asl.cloudformation", "sfnsim.asl.terraform",
                        "sfnsim.engine.states.map_distributed", "sfnsim.engine.item_reader",
                        "sfnsim.tasks.aws_backend")
 

@@ -38,13 +38,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Callable, Union
 
 from sfnsim.dataflow.jsontypes import loads_json
@@ -62,12 +60,13 @@ INTRINSIC_ERROR = "States.Runtime"
 MAX_RANGE_ITEMS = 1000
 MAX_STRING_CHARS = 10_000
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
-    "MD5": hashlib.md5,
-    "SHA-1": hashlib.sha1,
-    "SHA-256": hashlib.sha256,
-    "SHA-384": hashlib.sha384,
-    "SHA-512": hashlib.sha512,
+# AWS's names and hashlib's (imported by States.Hash: it loads OpenSSL, which most runs never use).
+HASH_ALGORITHMS: dict[str, str] = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
 }
 _ESCAPES = {"'": "'", "{": "{", "}": "}", "\\": "\\"}
 
@@ -104,6 +103,8 @@ def _java_double(x: float) -> str:
         return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
     if 1e-3 <= abs(x) < 1e7:
         return repr(x)  # Python's repr is positional with at least one decimal in this range
+    from decimal import Decimal  # only for numbers Java writes in scientific notation
+
     sign, digits, exponent = Decimal(repr(x)).as_tuple()
     text = "".join(map(str, digits))
     power = len(text) - 1 + int(exponent)
@@ -343,7 +344,9 @@ def _base64_decode(scope: Scope, text: str) -> str:
 
 
 def _hash(scope: Scope, text: str, algorithm: str) -> str:
-    return HASH_ALGORITHMS[algorithm](text.encode("utf-8")).hexdigest()
+    import hashlib
+
+    return hashlib.new(HASH_ALGORITHMS[algorithm], text.encode("utf-8")).hexdigest()
 
 
 def _json_merge(scope: Scope, first: dict[str, Any], second: dict[str, Any], deep: bool) -> dict[str, Any]:
