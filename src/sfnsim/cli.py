@@ -11,7 +11,6 @@ or the validator when it runs.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import io
 import json
 import os
