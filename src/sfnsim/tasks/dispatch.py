@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sfnsim.dataflow.jsontypes import compact_json, json_value_problem
 from sfnsim.errors import HandlerError, SfnSimError, StatesError, TaskFailed
+from sfnsim.tasks.clock_proof import cannot_read_clock
 from sfnsim.tasks.outcomes import PENDING, TaskResponse
 from sfnsim.tasks.resources import LAMBDA_FUNCTION, Resource, lambda_function_name
 from sfnsim.tasks.virtual_time import frozen_at
@@ -185,7 +186,8 @@ class TaskDispatcher:
         invocation) are the exception: they are the test's mistake, not the task's, and go to the caller.
         """
         _check_signature(handler, context)
-        moment = (context.invoked_time or context.entered_time) if getattr(handler, "reads_clock", True) else None
+        reads_clock = getattr(handler, "reads_clock", True) and not cannot_read_clock(handler)
+        moment = (context.invoked_time or context.entered_time) if reads_clock else None
         # Freezing sits outside the try: a failure there is sfnsim's, not the handler's.
         with frozen_at(moment, keep=package_of(handler)):  # handler code sees the virtual clock
             try:
