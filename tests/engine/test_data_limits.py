@@ -133,3 +133,13 @@ def test_a_lambda_invoke_response_just_within_the_quota_succeeds_and_one_byte_mo
         answer = "a" * (fits + extra)
         ex = sm.run({}, handlers={"big": lambda event: answer})
         assert ex.path[-1] == outcome
+
+
+@pytest.mark.parametrize("count, status", [(43_687, "SUCCEEDED"), (43_688, "FAILED")])
+def test_escaped_control_characters_count_six_bytes_each(count: int, status: str) -> None:
+    # {"k":"\u0000…","extra":"ab"}: 6 bytes per character plus 21: 262,143 bytes, then 262,149.
+    # Small flat outputs skip the exact measure; these must not be mistaken for small ones.
+    machine = StateMachine.from_dict({"StartAt": "Shape", "States": {
+        "Shape": {"Type": "Pass", "Parameters": {"k.$": "$.s", "extra": "ab"}, "End": True}}})
+    ex = machine.run({"s": "\x00" * count})
+    assert (ex.status, ex.error) == (status, None if status == "SUCCEEDED" else "States.DataLimitExceeded")

@@ -254,7 +254,7 @@ def _template(value: Any) -> _Template:
 
 
 def _format(scope: Scope, template: _Template, *values: Any) -> str:
-    if template.placeholders != len(values):
+    if len(template.pieces) - 1 != len(values):  # template.placeholders
         raise _BadArgument(
             f"the template has {template.placeholders} placeholder(s) '{{}}' "
             f"but {len(values)} value(s) were given"
@@ -538,7 +538,7 @@ class Call:
         try:
             converted = []
             try:
-                for convert, value in zip(self._converters(), values):
+                for convert, value in zip(self._converter_list, values):
                     converted.append(convert(value))
             except _BadArgument:  # again, argument by argument, for a message that names the culprit
                 converted = [self._convert(i, value) for i, value in enumerate(values)]
@@ -546,13 +546,12 @@ class Call:
         except _BadArgument as exc:
             raise StatesError(INTRINSIC_ERROR, f"Invalid arguments in {self.text}: {exc}", runtime=True) from None
 
-    def _converters(self) -> tuple[Callable[[Any], Any], ...]:
-        """Each argument's converter, looked up once per call site (conversions are pure)."""
-        converters = self.__dict__.get("_converter_list")
-        if converters is None:
-            converters = tuple(self.spec.param(i).convert for i in range(len(self.args)))
-            object.__setattr__(self, "_converter_list", converters)  # a cache on a frozen dataclass
-        return converters
+    def __post_init__(self) -> None:
+        # Each argument's converter, looked up once per call site (conversions are pure). The
+        # parser checks the arity first; a spec without a parameter there has no converter.
+        params = [self.spec.param(i) for i in range(len(self.args))]
+        converters = tuple(param.convert for param in params) if None not in params else ()
+        object.__setattr__(self, "_converter_list", converters)  # a cache on a frozen dataclass
 
     def _convert(self, position: int, value: Any) -> Any:
         param = self.spec.param(position)

@@ -98,8 +98,34 @@ class JsonPathIO:
 
 def check_payload_size(value: Any, state_name: str) -> None:
     """AWS fails a state whose result exceeds 256 KiB with ``States.DataLimitExceeded``."""
-    if payload_size(value) > MAX_PAYLOAD_BYTES:
+    if not _surely_within_limit(value) and payload_size(value) > MAX_PAYLOAD_BYTES:
         raise StatesError("States.DataLimitExceeded", data_limit_cause(state_name))
+
+
+def _surely_within_limit(value: Any) -> bool:
+    """True for a small flat object of ASCII text, numbers, booleans and nulls (what a Parameters
+    template usually makes) whose JSON text cannot reach the limit: counting six bytes per
+    character (the longest escape) bounds it without writing it out. Anything else, False: then it
+    is measured exactly, and fails (or raises) exactly as before."""
+    if type(value) is not dict or len(value) > 16:
+        return False
+    total = 2  # the braces
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        total += 6 * len(key) + 4  # quotes, colon, comma
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                return False
+            total += 6 * len(item) + 2
+        elif kind is int:
+            total += item.bit_length() // 3 + 2  # decimal digits and a sign
+        elif kind is float or kind is bool or item is None:
+            total += 24  # the longest repr of a float; "Infinity"; "false"; "null"
+        else:
+            return False
+    return total <= MAX_PAYLOAD_BYTES
 
 
 def data_limit_cause(producer: str) -> str:

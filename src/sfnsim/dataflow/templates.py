@@ -66,7 +66,8 @@ def compile_dynamic_value(key: str, expression: Any, pointer: str = "") -> Evalu
             call = compile_intrinsic(expression)
         except IntrinsicSyntaxError as exc:
             raise TemplateError(pointer, f"invalid intrinsic function call: {exc}") from None
-        return lambda scope: call.evaluate(scope, field=key)
+        evaluate = call.root.evaluate  # what CompiledIntrinsic.evaluate calls: one call less per visit
+        return lambda scope: evaluate(scope, key)
     try:
         path = compile_path(expression)
     except PathSyntaxError as exc:
