@@ -26,7 +26,6 @@ import math
 import operator
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from sfnsim.dataflow.jsonpath import (
@@ -68,14 +67,21 @@ def _java_string_order(value: str) -> bytes:
     return value.encode("utf-16-be", "surrogatepass")
 
 
-@dataclass(frozen=True)
+# The classes below are plain classes, not dataclasses: building the eight dataclasses this module
+# had took about 6 ms of every `sfnsim run`'s start-up, and nothing compares or hashes them.
+
+
 class _Kind:
     """A family of JSON values: how to recognise one and how to turn it into a comparable key."""
 
-    description: str
-    accepts: Callable[[Any], bool]
-    key: Callable[[Any], Any]
-    operand: str  # the operand's type as a definition writes it: "string", "number", "boolean", "timestamp"
+    __slots__ = ("description", "accepts", "key", "operand")
+
+    def __init__(self, description: str, accepts: Callable[[Any], bool], key: Callable[[Any], Any],
+                 operand: str) -> None:
+        self.description = description
+        self.accepts = accepts
+        self.key = key
+        self.operand = operand  # the operand's type as a definition writes it: "string", "number", ...
 
 
 _STRING = _Kind("a string", lambda v: isinstance(v, str), _java_string_order, "string")
@@ -109,14 +115,16 @@ def _compile_wildcard(pattern: str) -> re.Pattern[str]:
 _PATTERN = _Kind("a string pattern", lambda v: isinstance(v, str), _compile_wildcard, "string")
 
 
-@dataclass(frozen=True)
 class _Operator:
     """A comparison operator: the kind of the Variable's value, the kind of the operand, the test."""
 
-    left: _Kind
-    right: _Kind
-    test: Callable[[Any, Any], bool]
-    has_path_form: bool = True
+    __slots__ = ("left", "right", "test", "has_path_form")
+
+    def __init__(self, left: _Kind, right: _Kind, test: Callable[[Any, Any], bool], has_path_form: bool = True) -> None:
+        self.left = left
+        self.right = right
+        self.test = test
+        self.has_path_form = has_path_form
 
 
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -189,13 +197,15 @@ class ChoiceRule(ABC):
         """True if the rule matches; raises StatesError (States.Runtime) where AWS does."""
 
 
-@dataclass(frozen=True)
 class _Comparison(ChoiceRule):
-    variable: CompiledPath
-    name: str
-    op: _Operator
-    operand: Any  # the literal's comparison key, or the CompiledPath of a ...Path form
-    operand_is_path: bool
+    __slots__ = ("variable", "name", "op", "operand", "operand_is_path")
+
+    def __init__(self, variable: CompiledPath, name: str, op: _Operator, operand: Any, operand_is_path: bool) -> None:
+        self.variable = variable
+        self.name = name
+        self.op = op
+        self.operand = operand  # the literal's comparison key, or the CompiledPath of a ...Path form
+        self.operand_is_path = operand_is_path
 
     def evaluate(self, scope: Scope) -> bool:
         value = _resolve(self.variable, scope)
@@ -210,21 +220,25 @@ class _Comparison(ChoiceRule):
         return self.op.test(self.op.left.key(value), operand)
 
 
-@dataclass(frozen=True)
 class _TypeTest(ChoiceRule):
-    variable: CompiledPath
-    name: str
-    predicate: Callable[[Any], bool]
-    expected: bool
+    __slots__ = ("variable", "name", "predicate", "expected")
+
+    def __init__(self, variable: CompiledPath, name: str, predicate: Callable[[Any], bool], expected: bool) -> None:
+        self.variable = variable
+        self.name = name
+        self.predicate = predicate
+        self.expected = expected
 
     def evaluate(self, scope: Scope) -> bool:
         return self.predicate(_resolve(self.variable, scope)) is self.expected
 
 
-@dataclass(frozen=True)
 class _IsPresent(ChoiceRule):
-    variable: CompiledPath
-    expected: bool
+    __slots__ = ("variable", "expected")
+
+    def __init__(self, variable: CompiledPath, expected: bool) -> None:
+        self.variable = variable
+        self.expected = expected
 
     def evaluate(self, scope: Scope) -> bool:
         try:
@@ -234,25 +248,31 @@ class _IsPresent(ChoiceRule):
         return self.expected
 
 
-@dataclass(frozen=True)
 class _And(ChoiceRule):
-    rules: tuple[ChoiceRule, ...]
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: tuple[ChoiceRule, ...]) -> None:
+        self.rules = rules
 
     def evaluate(self, scope: Scope) -> bool:
         return all(rule.evaluate(scope) for rule in self.rules)
 
 
-@dataclass(frozen=True)
 class _Or(ChoiceRule):
-    rules: tuple[ChoiceRule, ...]
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: tuple[ChoiceRule, ...]) -> None:
+        self.rules = rules
 
     def evaluate(self, scope: Scope) -> bool:
         return any(rule.evaluate(scope) for rule in self.rules)
 
 
-@dataclass(frozen=True)
 class _Not(ChoiceRule):
-    rule: ChoiceRule
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: ChoiceRule) -> None:
+        self.rule = rule
 
     def evaluate(self, scope: Scope) -> bool:
         return not self.rule.evaluate(scope)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from sfnsim.errors import Problem
@@ -104,22 +103,27 @@ _ONE_COLUMN_EXTRA = frozenset("—→…")
 _EMOJI_CODE = re.compile(r":\S*:")  # what rich may replace in a plain str (":smile:"), to be safe
 
 
-@dataclass(frozen=True)
 class PrintCall:
     """One ``console.print`` of a report, kept as plain data, so the same report can be printed
     by rich or written as plain text (``plain``) without importing rich.
 
     ``lines`` are joined with newlines into one rich Text (``joined``: as ``Text("\\n").join``,
     each line with its ``line_styles`` and after ``prefix``), or one Text of the spans, or, for
-    ``raw``, a str printed with markup off (rich still replaces emoji codes in a str)."""
+    ``raw``, a str printed with markup off (rich still replaces emoji codes in a str).
 
-    lines: tuple[tuple[Span, ...], ...]
-    style: str = ""
-    line_styles: tuple[str, ...] = ()
-    prefix: str = ""
-    joined: bool = False
-    soft_wrap: bool = False
-    raw: bool = False
+    A plain class, not a dataclass: building a dataclass costs about a millisecond at import."""
+
+    __slots__ = ("lines", "style", "line_styles", "prefix", "joined", "soft_wrap", "raw")
+
+    def __init__(self, lines: tuple[tuple[Span, ...], ...], style: str = "", *, line_styles: tuple[str, ...] = (),
+                 prefix: str = "", joined: bool = False, soft_wrap: bool = False, raw: bool = False) -> None:
+        self.lines = lines
+        self.style = style
+        self.line_styles = line_styles
+        self.prefix = prefix
+        self.joined = joined
+        self.soft_wrap = soft_wrap
+        self.raw = raw
 
     def to_console(self, console: Console) -> None:
         from rich.text import Text
