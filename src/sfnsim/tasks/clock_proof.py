@@ -41,9 +41,10 @@ def cannot_read_clock(handler: Any) -> bool:
     """True only when ``handler`` is a plain function whose code provably never reads the clock."""
     if type(handler) is not FunctionType or handler.__closure__:
         return False
-    defaults = (handler.__defaults__ or ()) + tuple((handler.__kwdefaults__ or {}).values())
-    if not all(type(value) in _JSON_SCALARS for value in defaults):
-        return False
+    if handler.__defaults__ or handler.__kwdefaults__:
+        defaults = (handler.__defaults__ or ()) + tuple((handler.__kwdefaults__ or {}).values())
+        if not all(type(value) in _JSON_SCALARS for value in defaults):
+            return False
     code = handler.__code__
     try:
         names = _NAMES[code]
@@ -56,8 +57,10 @@ def cannot_read_clock(handler: Any) -> bool:
         return False
     # Checked at each call: the module may define (or shadow) a name after the function was made.
     module_globals, module_builtins = handler.__globals__, handler.__builtins__
-    return not any(name in module_globals or (name in _ORIGINALS and module_builtins.get(name) is not _ORIGINALS[name])
-                   for name in names)
+    for name in names:
+        if name in module_globals or (name in _ORIGINALS and module_builtins.get(name) is not _ORIGINALS[name]):
+            return False
+    return True
 
 
 def _safe_names(code: CodeType) -> frozenset[str] | None:

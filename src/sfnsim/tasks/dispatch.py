@@ -187,9 +187,10 @@ class TaskDispatcher:
         """
         _check_signature(handler, context)
         reads_clock = getattr(handler, "reads_clock", True) and not cannot_read_clock(handler)
-        moment = (context.invoked_time or context.entered_time) if reads_clock else None
-        # Freezing sits outside the try: a failure there is sfnsim's, not the handler's.
-        with frozen_at(moment, keep=package_of(handler)):  # handler code sees the virtual clock
+        # Handler code sees the virtual clock. Freezing sits outside the try: a failure there is
+        # sfnsim's, not the handler's.
+        with frozen_at(context.invoked_time or context.entered_time, keep=package_of(handler)) if reads_clock \
+                else _UNFROZEN:
             try:
                 answer = call_handler(handler, payload, context)
             except SfnSimError:
@@ -209,6 +210,9 @@ class TaskDispatcher:
     def _wants_context(handler: Handler) -> bool:
         """Kept for subclasses (history.replay): see ``call_handler``."""
         return _positional_arity(handler) >= 2
+
+
+_UNFROZEN = nullcontext()  # stateless: one serves every call
 
 
 def package_of(handler: Any) -> tuple[str, ...]:
