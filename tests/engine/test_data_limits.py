@@ -143,3 +143,12 @@ def test_escaped_control_characters_count_six_bytes_each(count: int, status: str
         "Shape": {"Type": "Pass", "Parameters": {"k.$": "$.s", "extra": "ab"}, "End": True}}})
     ex = machine.run({"s": "\x00" * count})
     assert (ex.status, ex.error) == (status, None if status == "SUCCEEDED" else "States.DataLimitExceeded")
+
+
+@pytest.mark.parametrize("count, status", [(43_690, "SUCCEEDED"), (43_691, "FAILED")])
+def test_a_text_output_of_control_characters_is_measured_as_its_json(count: int, status: str) -> None:
+    # "\u0000…": 6 bytes per character plus the quotes: 262,142 bytes, then 262,148 (the quota is 262,144).
+    machine = StateMachine.from_dict({"StartAt": "Text", "States": {
+        "Text": {"Type": "Pass", "Result": "\x00" * count, "End": True}}})
+    ex = machine.run({})
+    assert (ex.status, ex.error) == (status, None if status == "SUCCEEDED" else "States.DataLimitExceeded")

@@ -138,8 +138,10 @@ def data_limit_cause(producer: str) -> str:
 def payload_size(value: Any) -> int:
     if value is None or isinstance(value, (bool, int, float)):
         return 8
-    if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 4:
-        return len(value) * 4  # an upper bound is enough while it stays under the limit
+    if isinstance(value, str) and 6 * len(value) + 2 <= MAX_PAYLOAD_BYTES:
+        # An upper bound is enough while it stays under the limit: six bytes per character is the
+        # longest a character gets in JSON text (a control character's \u escape).
+        return 6 * len(value) + 2
     if isinstance(value, list) and len(value) > 64:
         return _sized_by_parts(value)
     return compact_json_size(value)
