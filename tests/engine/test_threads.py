@@ -28,8 +28,11 @@ def reads_the_clock(payload: Any) -> dict[str, Any]:
 
 
 def run(day: int) -> str:
+    # On odd days the second handler provably cannot read the clock: it runs without the lock,
+    # possibly while another thread's handlers see their frozen time.
+    second = reads_the_clock if day % 2 == 0 else (lambda payload: {"keys": sorted(payload)})
     try:
-        execution = MACHINE.run({}, handlers={"First": reads_the_clock, "Second": reads_the_clock},
+        execution = MACHINE.run({}, handlers={"First": reads_the_clock, "Second": second},
                                 start_time=START + timedelta(days=day))
     except Exception as exc:  # noqa: BLE001 - any escape is a difference from the serial run
         return f"{type(exc).__name__}: {exc}"
@@ -43,6 +46,7 @@ def test_runs_in_threads_match_runs_one_after_another() -> None:
         threaded = list(pool.map(run, days))
     assert threaded == serial
     # Each handler saw its own execution's virtual time: its start plus the 10 s Wait.
+    assert json.loads(serial[41])[1]["second"] == {"keys": ["first"]}
     first = json.loads(serial[41])[1]["first"]
     assert first["aware"] == "2024-02-11T00:00:10+00:00"
     assert first["naive"] == "2024-02-11T00:00:10"
