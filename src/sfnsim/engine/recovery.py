@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from typing import Any
 
 from sfnsim.errors import StatesError
@@ -33,25 +32,19 @@ def error_matches(error_equals: tuple[str, ...], error: StatesError) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+# Retrier and Catcher are plain slotted classes built once per state from its ASL, rather than
+# dataclasses: they sit on every run's import path and nothing compares, hashes or copies them.
 class Retrier:
-    error_equals: tuple[str, ...]
-    interval_seconds: float = 1.0
-    max_attempts: int = 3
-    backoff_rate: float = 2.0
-    max_delay_seconds: float | None = None
-    full_jitter: bool = False
+    __slots__ = ("error_equals", "interval_seconds", "max_attempts", "backoff_rate", "max_delay_seconds",
+                 "full_jitter")
 
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> "Retrier":
-        return cls(
-            error_equals=tuple(spec.get("ErrorEquals", ())),
-            interval_seconds=float(spec.get("IntervalSeconds", 1)),
-            max_attempts=int(spec.get("MaxAttempts", 3)),
-            backoff_rate=float(spec.get("BackoffRate", 2.0)),
-            max_delay_seconds=float(spec["MaxDelaySeconds"]) if "MaxDelaySeconds" in spec else None,
-            full_jitter=spec.get("JitterStrategy") == "FULL",
-        )
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.error_equals: tuple[str, ...] = tuple(spec.get("ErrorEquals", ()))
+        self.interval_seconds = float(spec.get("IntervalSeconds", 1))
+        self.max_attempts = int(spec.get("MaxAttempts", 3))
+        self.backoff_rate = float(spec.get("BackoffRate", 2.0))
+        self.max_delay_seconds = float(spec["MaxDelaySeconds"]) if "MaxDelaySeconds" in spec else None
+        self.full_jitter = spec.get("JitterStrategy") == "FULL"
 
     def delay(self, retries_so_far: int, rng: random.Random) -> float:
         """Seconds to wait before retry number ``retries_so_far + 1``."""
@@ -66,15 +59,13 @@ class Retrier:
         return delay
 
 
-@dataclass(frozen=True)
 class Catcher:
-    error_equals: tuple[str, ...]
-    next: str
-    spec: dict[str, Any]
+    __slots__ = ("error_equals", "next", "spec")
 
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> "Catcher":
-        return cls(tuple(spec.get("ErrorEquals", ())), spec["Next"], spec)
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.error_equals: tuple[str, ...] = tuple(spec.get("ErrorEquals", ()))
+        self.next: str = spec["Next"]
+        self.spec = spec
 
 
 def error_output(error: str | None, cause: str | None) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Hashable
 
 from sfnsim.engine.clock import VirtualClock
@@ -32,25 +31,34 @@ from sfnsim.errors import StatesError
 Branch = Generator[Any, Any, Any]
 
 
-@dataclass(frozen=True, slots=True)
+# The requests, the gather bookkeeping and the fibers are plain slotted classes rather than
+# dataclasses: they sit on every run's import path, nothing compares, hashes or copies them, and
+# generating their dataclass methods cost more start-up time than the classes are worth.
 class Sleep:
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
-@dataclass(frozen=True, slots=True)
 class Gather:
-    factories: list[Callable[[], Branch]]
-    limit: int = 0
-    fail_fast: bool = True
+    __slots__ = ("factories", "limit", "fail_fast")
+
+    def __init__(self, factories: list[Callable[[], Branch]], limit: int = 0, fail_fast: bool = True) -> None:
+        self.factories = factories
+        self.limit = limit
+        self.fail_fast = fail_fast
 
 
-@dataclass(frozen=True, slots=True)
 class Park:
-    key: Hashable
-    timeout: float | None = None
+    __slots__ = ("key", "timeout")
+
+    def __init__(self, key: Hashable, timeout: float | None = None) -> None:
+        self.key = key
+        self.timeout = timeout
 
 
-# ``yield NOW``: let everything else due at this instant run first (one shared, immutable request).
+# ``yield NOW``: let everything else due at this instant run first (one shared request, never changed).
 NOW = Sleep(0)
 
 
@@ -62,27 +70,31 @@ class ExecutionDeadline(Exception):
     """Raised out of ``Scheduler.run`` when virtual time reaches the execution's deadline."""
 
 
-@dataclass(eq=False, slots=True)
 class _GatherState:
-    factories: list[Callable[[], Branch]]
-    limit: int
-    fail_fast: bool
-    results: list[Any]
-    next_index: int = 0
-    running: int = 0
-    finished: int = 0
+    __slots__ = ("factories", "limit", "fail_fast", "results", "next_index", "running", "finished")
+
+    def __init__(self, request: Gather) -> None:
+        self.factories = request.factories
+        self.limit = request.limit
+        self.fail_fast = request.fail_fast
+        self.results: list[Any] = [None] * len(request.factories)
+        self.next_index = 0
+        self.running = 0
+        self.finished = 0
 
 
-@dataclass(eq=False, slots=True)
 class Fiber:
-    gen: Branch
-    parent: "Fiber | None" = None
-    index: int = 0
-    children: "list[Fiber] | tuple[()]" = ()  # a list of the running Gather's children
-    gather: _GatherState | None = None
-    parked: Hashable | None = None
-    park_generation: int = 0
-    done: bool = False
+    __slots__ = ("gen", "parent", "index", "children", "gather", "parked", "park_generation", "done")
+
+    def __init__(self, gen: Branch, parent: "Fiber | None" = None, index: int = 0) -> None:
+        self.gen = gen
+        self.parent = parent
+        self.index = index
+        self.children: list[Fiber] | tuple[()] = ()  # a list of the running Gather's children
+        self.gather: _GatherState | None = None
+        self.parked: Hashable | None = None
+        self.park_generation = 0
+        self.done = False
 
 
 _Entry = tuple[float, int, "Fiber", Any, "BaseException | None", int]  # (at, seq, fiber, value, exc, generation)
@@ -206,7 +218,7 @@ class Scheduler:
             raise TypeError(f"a branch yielded {request!r}, which the scheduler does not understand")
 
     def _gather(self, parent: Fiber, request: Gather) -> None:
-        state = _GatherState(request.factories, request.limit, request.fail_fast, [None] * len(request.factories))
+        state = _GatherState(request)
         parent.gather = state
         parent.children = []
         if not request.factories:

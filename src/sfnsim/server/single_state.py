@@ -196,7 +196,7 @@ def _matching_retrier(retriers: list[Any], error: str, retry_count: int) -> tupl
     from sfnsim.errors import StatesError
 
     for index, spec in enumerate(retriers):
-        retrier = Retrier.from_spec(spec)
+        retrier = Retrier(spec)
         if error_matches(retrier.error_equals, StatesError(error)):
             if retry_count >= retrier.max_attempts:
                 return None  # this retrier is spent: the error goes on to Catch, as it would on AWS

@@ -132,8 +132,8 @@ class StateExecutor:
         # Only states that can be in flight have an Aborted event in AWS's history.
         self.aborted_type = f"{self.state_type}StateAborted" if self.state_type in _ABORTABLE else None
         self.exited_type = f"{self.state_type}StateExited"
-        self.retriers = [Retrier.from_spec(r) for r in spec.get("Retry", ())]
-        self.catchers = [Catcher.from_spec(c) for c in spec.get("Catch", ())]
+        self.retriers = [Retrier(r) for r in spec.get("Retry", ())]
+        self.catchers = [Catcher(c) for c in spec.get("Catch", ())]
 
     # -- the life of one visit ----------------------------------------------------------------
     def execute(self, run: Run, branch: Branch, state_input: Any) -> Generator[Any, Any, tuple[Any, str | None]]:
