@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -103,3 +104,28 @@ def test_a_provably_clock_free_handler_is_called_without_freezing(monkeypatch: p
     assert moments == []
     MACHINE.run({}, handlers={"f": reads_through_a_helper}, start_time=START).assert_succeeded()
     assert moments == ["2031-05-06T07:09:09.000Z"]
+
+
+def test_a_handler_that_runs_an_event_loop_keeps_its_real_clock_and_sees_the_virtual_time() -> None:
+    # asyncio's loop keeps the real monotonic clock under freezegun (real_asyncio), or a sleep would
+    # never end; code inside the coroutine still reads the virtual time. (Compared, not slept: the
+    # frozen monotonic clock is the virtual time's epoch seconds, the real one is the machine's uptime.)
+    async def work() -> dict[str, Any]:
+        gap = abs(asyncio.get_running_loop().time() - time.monotonic())
+        await asyncio.sleep(0)
+        return {"loop_is_real": gap > 10 ** 8, "now": stamp()}
+
+    loop_class = type(asyncio.new_event_loop())
+    ex = MACHINE.run({}, handlers={"f": lambda event: asyncio.run(work())}, start_time=START)
+    assert ex.output == {"loop_is_real": True, "now": (START + timedelta(seconds=60)).isoformat()}
+    assert loop_class.time is asyncio.BaseEventLoop.time  # the loop's own clock is given back after the run
+
+
+def test_a_run_inside_the_tests_own_freezer_shows_handlers_the_virtual_time_and_leaves_the_freezer_as_it_was() -> None:
+    from freezegun import freeze_time
+
+    with freeze_time("2020-02-02"):
+        ex = MACHINE.run({}, handlers={"f": reads_through_a_helper}, start_time=START)
+        assert ex.output == (START + timedelta(seconds=60)).isoformat()
+        assert datetime.now(timezone.utc) == datetime(2020, 2, 2, tzinfo=timezone.utc)
+    assert datetime.now(timezone.utc).year > 2020

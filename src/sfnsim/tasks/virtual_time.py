@@ -19,7 +19,8 @@ inside an active one costs microseconds. So:
 
 Nothing stays patched after a scope or a call: the test's own code sees real time again, and no
 state is left behind for the next test (pytest-xdist workers are separate processes anyway).
-asyncio keeps real time (``real_asyncio``) so a handler that runs an event loop does not hang.
+asyncio's event loop keeps real time (what freezegun's ``real_asyncio`` does, done here once per
+event loop policy) so a handler that runs an event loop does not hang.
 
 Threads: freezegun patches the whole process and keeps one stack of frozen times, so two threads
 freezing at once would see each other's clocks, and stopping out of order breaks it. A scope
@@ -34,6 +35,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -41,13 +43,14 @@ from typing import Any, Iterable, Iterator
 
 
 class _Scope:
-    __slots__ = ("base", "call", "call_at", "keep")
+    __slots__ = ("base", "call", "call_at", "keep", "loop_time")
 
     def __init__(self, keep: frozenset[str]) -> None:
         self.base: Any = None  # the freezegun freezer started by the scope's first handler call
         self.call: Any = None  # the nested freezer of the last call, reused by calls at its moment
         self.call_at: datetime | None = None
         self.keep = keep
+        self.loop_time: tuple[type, Any] | None = None  # the event loop class kept on real time, its own time
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("sfnsim_clock_scope", default=None)
@@ -73,6 +76,8 @@ def clock_scope(keep: Iterable[str] = ()) -> Iterator[None]:
         if scope.base is not None:
             try:
                 scope.base.stop()
+                if scope.loop_time is not None:
+                    _restore_loop_time(*scope.loop_time)
             finally:
                 _FREEZEGUN.release()
 
@@ -118,12 +123,48 @@ def _start_base(scope: _Scope, at: datetime, keep: Iterable[str]) -> None:
     # so a handler sees the virtual clock whatever library it calls through.
     _FREEZEGUN.acquire()  # released when the scope ends: one frozen clock in the process at a time
     try:
-        base = freeze_time(at, real_asyncio=True, ignore=library_modules(scope.keep | frozenset(keep)))
+        from freezegun.api import real_monotonic
+
+        outermost = time.monotonic is real_monotonic  # no freezer of the test's own is running
+        # real_asyncio=True would make (and close) an event loop at every start to learn the loop's
+        # class, a tenth of a short run: the class is learnt once per event loop policy instead,
+        # and its clock kept on real time the same way, so a handler's asyncio.sleep() still ends.
+        base = freeze_time(at, real_asyncio=False, ignore=library_modules(scope.keep | frozenset(keep)))
         base.start()
     except BaseException:
         _FREEZEGUN.release()
         raise
     scope.base = base
+    if outermost:
+        loop_class = _event_loop_class()
+        scope.loop_time = (loop_class, vars(loop_class).get("time", _ABSENT))
+        loop_class.time = lambda self: real_monotonic()  # type: ignore[attr-defined]
+
+
+def _restore_loop_time(loop_class: type, own: Any) -> None:
+    if own is _ABSENT:
+        del loop_class.time  # type: ignore[attr-defined]  # the inherited one shows again
+    else:
+        loop_class.time = own  # type: ignore[attr-defined]
+
+
+_ABSENT = object()
+
+
+def _event_loop_class() -> type:
+    import asyncio  # loaded already: freezegun imports it
+
+    global _LOOP_CLASS
+    policy = asyncio.get_event_loop_policy()
+    known = _LOOP_CLASS  # read once: another thread may replace it meanwhile
+    if known[0] is not policy:
+        loop = policy.new_event_loop()
+        loop.close()
+        known = _LOOP_CLASS = (policy, type(loop))
+    return known[1]
+
+
+_LOOP_CLASS: tuple[Any, type] = (None, type)
 
 
 @contextmanager
