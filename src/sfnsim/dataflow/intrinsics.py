@@ -42,7 +42,6 @@ import json
 import math
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from sfnsim.dataflow.jsontypes import loads_json
@@ -154,12 +153,17 @@ def _canonical(value: Any) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# The classes of this module are plain slotted classes, not dataclasses: they sit on every run's
+# import path, nothing compares, hashes or copies them, and generating dataclass methods for seven
+# classes cost more start-up time than it saves writing.
 class Param:
     """One parameter: a name for messages and a converter (raises _BadArgument)."""
 
-    name: str
-    convert: Callable[[Any], Any]
+    __slots__ = ("name", "convert")
+
+    def __init__(self, name: str, convert: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.convert = convert
 
 
 def _any(value: Any) -> Any:
@@ -230,11 +234,13 @@ def _algorithm(value: Any) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class _Template:
     """A States.Format template: literal text pieces with a placeholder between each pair."""
 
-    pieces: tuple[str, ...]
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces: tuple[str, ...]) -> None:
+        self.pieces = pieces
 
     @property
     def placeholders(self) -> int:
@@ -407,7 +413,6 @@ class _JavaRandom:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class FunctionSpec:
     """An intrinsic function: its parameters and its implementation ``impl(scope, *args)``.
 
@@ -415,11 +420,15 @@ class FunctionSpec:
     every argument after the fixed ones.
     """
 
-    name: str
-    params: tuple[Param, ...]
-    impl: Callable[..., Any]
-    optional: int = 0
-    rest: Param | None = None
+    __slots__ = ("name", "params", "impl", "optional", "rest")
+
+    def __init__(self, name: str, params: tuple[Param, ...], impl: Callable[..., Any], optional: int = 0,
+                 rest: Param | None = None) -> None:
+        self.name = name
+        self.params = params
+        self.impl = impl
+        self.optional = optional
+        self.rest = rest
 
     @property
     def min_args(self) -> int:
@@ -483,14 +492,16 @@ def _input_text(scope: Scope) -> str:
     return compact_json(scope.data)
 
 
-@dataclass(frozen=True)
 class Literal:
     """A constant argument: string, number, true, false, null (or a pre-split Format template)."""
 
-    value: Any
-    column: int
-    raw: str | None = None  # a string literal's text between the quotes, escapes not applied
-    error: str | None = None  # an open escape: AWS fails at run time, not at creation
+    __slots__ = ("value", "column", "raw", "error")
+
+    def __init__(self, value: Any, column: int, raw: str | None = None, error: str | None = None) -> None:
+        self.value = value
+        self.column = column
+        self.raw = raw  # a string literal's text between the quotes, escapes not applied
+        self.error = error  # an open escape: AWS fails at run time, not at creation
 
     def evaluate(self, scope: Scope, where: str | None) -> Any:
         if self.error:
@@ -498,12 +509,14 @@ class Literal:
         return self.value
 
 
-@dataclass(frozen=True)
 class PathArgument:
     """A ``$``, ``$$`` or ``$var`` path argument, resolved against the Scope."""
 
-    path: CompiledPath
-    column: int
+    __slots__ = ("path", "column")
+
+    def __init__(self, path: CompiledPath, column: int) -> None:
+        self.path = path
+        self.column = column
 
     def evaluate(self, scope: Scope, where: str | None) -> Any:
         try:
@@ -521,14 +534,20 @@ class PathArgument:
 Node = Union[Literal, PathArgument, "Call"]
 
 
-@dataclass(frozen=True)
 class Call:
     """One ``States.X(...)`` call: arguments are evaluated, converted by the spec, then passed on."""
 
-    spec: FunctionSpec
-    args: tuple[Node, ...]
-    column: int
-    text: str  # this call's own source text, for messages
+    __slots__ = ("spec", "args", "column", "text", "_converter_list")
+
+    def __init__(self, spec: FunctionSpec, args: tuple[Node, ...], column: int, text: str) -> None:
+        self.spec = spec
+        self.args = args
+        self.column = column
+        self.text = text  # this call's own source text, for messages
+        # Each argument's converter, looked up once per call site (conversions are pure). The
+        # parser checks the arity first; a spec without a parameter there has no converter.
+        params = [spec.param(i) for i in range(len(args))]
+        self._converter_list = tuple(param.convert for param in params) if None not in params else ()
 
     def evaluate(self, scope: Scope, where: str | None) -> Any:
         # Loops, not comprehensions: no frames of their own (Python < 3.12) on this per-visit path.
@@ -546,13 +565,6 @@ class Call:
         except _BadArgument as exc:
             raise StatesError(INTRINSIC_ERROR, f"Invalid arguments in {self.text}: {exc}", runtime=True) from None
 
-    def __post_init__(self) -> None:
-        # Each argument's converter, looked up once per call site (conversions are pure). The
-        # parser checks the arity first; a spec without a parameter there has no converter.
-        params = [self.spec.param(i) for i in range(len(self.args))]
-        converters = tuple(param.convert for param in params) if None not in params else ()
-        object.__setattr__(self, "_converter_list", converters)  # a cache on a frozen dataclass
-
     def _convert(self, position: int, value: Any) -> Any:
         param = self.spec.param(position)
         try:
@@ -561,12 +573,14 @@ class Call:
             raise _BadArgument(f"argument {position + 1} ({param.name}) {exc}") from None
 
 
-@dataclass(frozen=True)
 class CompiledIntrinsic:
     """A parsed intrinsic call; ``evaluate`` runs it against a Scope."""
 
-    text: str
-    root: Call
+    __slots__ = ("text", "root")
+
+    def __init__(self, text: str, root: Call) -> None:
+        self.text = text
+        self.root = root
 
     def evaluate(self, scope: Scope, field: str | None = None) -> Any:
         """The call's value; raises StatesError (``States.Runtime``, state-prefixed cause).
