@@ -8,7 +8,6 @@ divergence report and the renderers all read histories through this one structur
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
@@ -65,14 +64,16 @@ def details_of(event: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@dataclass(eq=False)
+# Attempt, Step and StepTree are plain classes rather than dataclasses: they sit on every run's
+# import path, and nothing compares, hashes or copies them (visits are told apart by identity).
 class Attempt:
     """One try at a task: its Scheduled event and, once it ended, the event that ended it."""
 
-    scheduled: dict[str, Any]
-    submitted: dict[str, Any] | None = None
-    ended: dict[str, Any] | None = None
-    aborted: bool = False  # the state was aborted (a sibling failed, the execution stopped) mid-attempt
+    def __init__(self, scheduled: dict[str, Any]) -> None:
+        self.scheduled = scheduled
+        self.submitted: dict[str, Any] | None = None
+        self.ended: dict[str, Any] | None = None
+        self.aborted = False  # the state was aborted (a sibling failed, the execution stopped) mid-attempt
 
     @property
     def outcome(self) -> str:
@@ -95,24 +96,25 @@ class Attempt:
         return seconds_between(self.scheduled, self.ended)
 
 
-@dataclass(eq=False)
 class Step:
     """One visit to a state: its events, task attempts and, for Parallel/Map, the states inside."""
 
-    name: str
-    state_type: str
-    entered: dict[str, Any]
-    parent: "Step | None"
-    thread: tuple[Any, ...]
-    iteration: int | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    children: list["Step"] = field(default_factory=list)
-    attempts: list[Attempt] = field(default_factory=list)
-    exited: dict[str, Any] | None = None
-    aborted: bool = False
-    error: str | None = None
-    cause: str | None = None
-    next: "Step | None" = None  # the visit that followed in the same flow (branch, iteration)
+    def __init__(self, name: str, state_type: str, entered: dict[str, Any], parent: Step | None,
+                 thread: tuple[Any, ...], iteration: int | None = None) -> None:
+        self.name = name
+        self.state_type = state_type
+        self.entered = entered
+        self.parent = parent
+        self.thread = thread
+        self.iteration = iteration
+        self.events: list[dict[str, Any]] = []
+        self.children: list[Step] = []
+        self.attempts: list[Attempt] = []
+        self.exited: dict[str, Any] | None = None
+        self.aborted = False
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.next: Step | None = None  # the visit that followed in the same flow (branch, iteration)
 
     @property
     def last_event(self) -> dict[str, Any]:
@@ -138,14 +140,15 @@ class Step:
             yield from child.walk()
 
 
-@dataclass
 class StepTree:
     """The state visits of one history, nested as Parallel branches and Map iterations nest."""
 
-    events: list[dict[str, Any]]
-    roots: list[Step]
-    owners: list[Step | None]  # per event position: the visit it belongs to (None: the execution)
-    threads: list[tuple[Any, ...]]  # per event position: its branch/iteration, () for the main flow
+    def __init__(self, events: list[dict[str, Any]], roots: list[Step], owners: list[Step | None],
+                 threads: list[tuple[Any, ...]]) -> None:
+        self.events = events
+        self.roots = roots
+        self.owners = owners  # per event position: the visit it belongs to (None: the execution)
+        self.threads = threads  # per event position: its branch/iteration, () for the main flow
 
     def steps(self) -> Iterable[Step]:
         for root in self.roots:
