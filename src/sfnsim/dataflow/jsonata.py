@@ -37,7 +37,7 @@ from typing import Any, Callable, Final, Mapping
 
 import jlens
 
-from sfnsim.dataflow.jsontypes import compact_json, json_type_name
+from sfnsim.dataflow.jsontypes import compact_json, copy_json, json_type_name
 from sfnsim.errors import StatesError
 
 QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
@@ -488,14 +488,6 @@ def compile_expression(text: str) -> CompiledExpression:
 # --- templates: JSON values with {% %} fields ------------------------------------------------------
 
 
-def _copy_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(item) for item in value]
-    return value
-
-
 _Context = tuple[dict[str, Any], Mapping[str, Any], random.Random, datetime]
 
 
@@ -511,7 +503,7 @@ class _Literal(_Node):
         self.value = value
 
     def render(self, context: _Context) -> Any:
-        return _copy_json(self.value)  # callers may mutate what they get
+        return copy_json(self.value)  # callers may mutate what they get
 
 
 class _Field(_Node):
