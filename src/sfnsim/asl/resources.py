@@ -13,7 +13,6 @@ intrinsic are accepted as they are: their value is only known at deploy time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 # The optimized integrations from AWS's "Integrating optimized services" pages:
@@ -111,10 +110,13 @@ _SERVICE_ACTION = re.compile(
 _SDK = re.compile(r"^aws-sdk:(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9]+)(?P<suffix>\.waitForTaskToken)?$")
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class ResourceKind:
-    kind: str  # "lambda", "activity", "optimized", "sdk", "placeholder"
-    pattern: str = ""  # "", ".sync", ".sync:2" or ".waitForTaskToken"
+    __slots__ = ("kind", "pattern")
+
+    def __init__(self, kind: str, pattern: str = "") -> None:
+        self.kind = kind  # "lambda", "activity", "optimized", "sdk", "placeholder"
+        self.pattern = pattern  # "", ".sync", ".sync:2" or ".waitForTaskToken"
 
 
 def has_placeholder(value: Any) -> bool:

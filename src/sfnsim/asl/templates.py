@@ -53,14 +53,17 @@ class TemplateMachine:
     locator: Locator | None = None  # where its values sit in that file
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class MachineResource:
     """A state machine resource before its definition is resolved."""
 
-    logical_id: str
-    name: str
-    type: str
-    arn: str
+    __slots__ = ("logical_id", "name", "type", "arn")
+
+    def __init__(self, logical_id: str, name: str, type: str, arn: str) -> None:
+        self.logical_id = logical_id
+        self.name = name
+        self.type = type
+        self.arn = arn
 
 
 def is_template(data: Any) -> bool:

@@ -15,7 +15,6 @@ has already reported that), so it never raises on malformed input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, KeysView
 
 from sfnsim.asl.loading import Locator, join_pointer, locator_for, split_pointer
@@ -119,16 +118,18 @@ TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
 _NOT_EVALUATED = frozenset({"Comment", "Branches", "ItemProcessor", "Iterator"})
 
 
-@dataclass
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class _Context:
     """What the checks share: where problems go and facts about the whole machine."""
 
-    locate: Callable[[str], tuple[int | None, int | None]]
-    source: str | None
-    machine_type: str | None
-    top_language: str
-    problems: list[Problem] = field(default_factory=list)
-    state_names: dict[str, str] = field(default_factory=dict)  # name -> pointer of its first use
+    def __init__(self, locate: Callable[[str], tuple[int | None, int | None]], source: str | None,
+                 machine_type: str | None, top_language: str) -> None:
+        self.locate = locate
+        self.source = source
+        self.machine_type = machine_type
+        self.top_language = top_language
+        self.problems: list[Problem] = []
+        self.state_names: dict[str, str] = {}  # name -> pointer of its first use
 
     def add(self, pointer: str, message: str) -> None:
         line, column = self.locate(pointer)

@@ -251,15 +251,18 @@ def is_path(text: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class ReferencePath:
     """A ResultPath: a definite path into the data where a value is written.
 
     Writing creates missing objects along the way, as AWS does; ``$`` replaces the whole input.
     """
 
-    text: str
-    steps: tuple[Step, ...]
+    __slots__ = ("text", "steps")
+
+    def __init__(self, text: str, steps: tuple[Step, ...]) -> None:
+        self.text = text
+        self.steps = steps
 
     def assign(self, target: Any, value: Any) -> Any:
         """A copy of ``target`` with ``value`` written at this path (the input is left untouched)."""

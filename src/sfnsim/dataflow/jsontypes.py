@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 _ARTICLES = {"array": "an array", "object": "an object", "null": "null"}
@@ -59,12 +58,15 @@ _HINTS = {
 _INFINITIES = (float("inf"), float("-inf"))
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class JsonProblem:
     """Why a value is not JSON, and where: ``path`` holds the keys and indexes leading to it."""
 
-    path: tuple[Any, ...]
-    message: str
+    __slots__ = ("path", "message")
+
+    def __init__(self, path: tuple[Any, ...], message: str) -> None:
+        self.path = path
+        self.message = message
 
     def __str__(self) -> str:
         return f"{_where(self.path)}: {self.message}"

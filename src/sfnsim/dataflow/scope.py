@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 
-@dataclass(slots=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class Scope:
     """The roots a JSONPath expression resolves against.
 
@@ -16,10 +15,14 @@ class Scope:
     execution's seeded generator (for ``States.UUID`` and ``States.MathRandom``).
     """
 
-    data: Any
-    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = field(default_factory=dict)
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    __slots__ = ("data", "context", "variables", "rng")
+
+    def __init__(self, data: Any, context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+                 variables: Mapping[str, Any] | None = None, rng: random.Random | None = None) -> None:
+        self.data = data
+        self.context = {} if context is None else context
+        self.variables = {} if variables is None else variables
+        self.rng = random.Random(0) if rng is None else rng
 
     def context_value(self) -> Any:
         """``$$``; the engine may pass a zero-argument callable so it is only built when used."""

@@ -190,14 +190,17 @@ def _within(branch: Generator[Any, Any, Any], seconds: float) -> Generator[Any, 
 # -- states:startExecution ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class NestedMachine:
     """A machine a startExecution Task can run: compiled, with its name, ARN and definition."""
 
-    compiled: "CompiledMachine"
-    name: str
-    arn: str
-    definition: dict[str, Any]
+    __slots__ = ("compiled", "name", "arn", "definition")
+
+    def __init__(self, compiled: CompiledMachine, name: str, arn: str, definition: dict[str, Any]) -> None:
+        self.compiled = compiled
+        self.name = name
+        self.arn = arn
+        self.definition = definition
 
 
 class MachineCatalog:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
 from sfnsim.dataflow.choice import ChoiceRuleError
@@ -43,12 +42,14 @@ EXECUTORS: dict[str, ExecutorFactory] = {
 EXECUTORS[InlineMapState.state_type] = _map_executor
 
 
-@dataclass
+# Flow and CompiledMachine are plain classes, not dataclasses: they are built on every run's
+# import path and nothing compares or copies them.
 class Flow:
     """A compiled set of states with its StartAt: the machine itself, a Parallel branch or a Map processor."""
 
-    start_at: str
-    states: dict[str, StateExecutor]
+    def __init__(self, start_at: str, states: dict[str, StateExecutor]) -> None:
+        self.start_at = start_at
+        self.states = states
 
     @property
     def synchronous(self) -> bool:
@@ -75,11 +76,11 @@ class Flow:
         return data
 
 
-@dataclass
 class CompiledMachine:
-    flow: Flow
-    timeout_seconds: float | None
-    query_language: str
+    def __init__(self, flow: Flow, timeout_seconds: float | None, query_language: str) -> None:
+        self.flow = flow
+        self.timeout_seconds = timeout_seconds
+        self.query_language = query_language
 
 
 class Compiler:

@@ -60,7 +60,7 @@ def uuid4_text(bits: int) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-@dataclass(eq=False, slots=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class Branch:
     """One running flow of states: the main flow, a Parallel branch or a Map iteration.
 
@@ -68,9 +68,12 @@ class Branch:
     branch's own workflow variables in front of the ones it can see from outer scopes.
     """
 
-    recorder: HistoryRecorder
-    prev: int = 0
-    variables: ChainMap = field(default_factory=ChainMap)
+    __slots__ = ("recorder", "prev", "variables")
+
+    def __init__(self, recorder: HistoryRecorder, prev: int = 0, variables: ChainMap | None = None) -> None:
+        self.recorder = recorder
+        self.prev = prev
+        self.variables = ChainMap() if variables is None else variables
 
     def record(self, run: Run, event_type: str, details: dict[str, Any] | None = None, *,
                after: int | None = None, advance: bool = True, shaped: bool = False) -> int:

@@ -6,12 +6,14 @@ executors' base can all build one without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(slots=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class Outcome:
-    output: Any
-    next: str | None
-    assigned: dict[str, Any] | None = None
+    __slots__ = ("output", "next", "assigned")
+
+    def __init__(self, output: Any, next: str | None, assigned: dict[str, Any] | None = None) -> None:
+        self.output = output
+        self.next = next
+        self.assigned = assigned
