@@ -12,6 +12,7 @@ import dataclasses
 import importlib.util
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -212,8 +213,10 @@ def _example_handlers() -> ModuleType:
     return sys.modules[name]
 
 
-def task_map(size: int) -> Workload:
-    """A Map over ``size`` items, each running a chain of five Lambda Tasks answered by Python handlers."""
+def task_map(size: int, *, clock_reading: bool = False) -> Workload:
+    """A Map over ``size`` items, each running a chain of five Lambda Tasks answered by Python handlers
+    (with ``clock_reading``, the last one stamps its result with ``time.time()``, which sfnsim answers
+    from the virtual clock: every handler call then runs under the frozen clock)."""
     steps = ["Fetch", "Parse", "Enrich", "Score", "Store"]
     states: dict[str, Any] = {}
     for name, following in zip(steps, steps[1:] + [None]):
@@ -226,14 +229,33 @@ def task_map(size: int) -> Workload:
         "ItemProcessor": {"StartAt": steps[0], "States": states}, "End": True}}}
 
     def handlers() -> dict[str, Any]:
-        return {"Fetch": lambda e: {"id": e, "raw": f"record-{e}"}, "Parse": lambda e: {**e, "parsed": True},
-                "Enrich": lambda e: {**e, "region": "eu"}, "Score": lambda e: {**e, "score": e["id"] % 7},
-                "Store": lambda e: {"id": e["id"], "score": e["score"]}}
+        plain = {"Fetch": lambda e: {"id": e, "raw": f"record-{e}"}, "Parse": lambda e: {**e, "parsed": True},
+                 "Enrich": lambda e: {**e, "region": "eu"}, "Score": lambda e: {**e, "score": e["id"] % 7},
+                 "Store": lambda e: {"id": e["id"], "score": e["score"]}}
+        return {name: _stamped(handler) for name, handler in plain.items()} if clock_reading else plain
 
-    expected = [{"id": i, "score": i % 7} for i in range(size)]
+    stamp = {"at": START_EPOCH} if clock_reading else {}
+    expected = [{"id": i, "score": i % 7, **stamp} for i in range(size)]
+    kind = "each reads the virtual clock" if clock_reading else "none can read the clock"
     return Workload(definition, {"records": list(range(size))}, transitions=1 + 5 * size, handlers=handlers,
                     expect=_equals(expected), options={"machine_type": "EXPRESS"},
-                    note=f"5 Lambda Tasks per item, Python handlers; {EXPRESS_NOTE}")
+                    note=f"5 Lambda Tasks per item, Python handlers ({kind}); {EXPRESS_NOTE}")
+
+
+def _stamped(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``handler`` whose result is stamped with ``time.time()``: a handler that reads the clock."""
+    def stamped(event: Any) -> Any:
+        result = handler(event)
+        return {**result, "at": time.time()}
+
+    return stamped
+
+
+START_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()  # sfnsim's default start time
+
+
+def clock_task_map(size: int) -> Workload:
+    return task_map(size, clock_reading=True)
 
 
 def distributed_s3_map(size: int) -> Workload:
@@ -295,6 +317,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("pass_chain_10k", "chain of 10,000 Pass states", pass_chain, 10_000, 20),
     Scenario("map_tasks_1k", "inline Map over 1,000 items, each a chain of 5 Lambda Tasks (Python handlers)",
              task_map, 1000, 5, moto="not comparable: needs Lambdas", node=PYTHON_HANDLERS),
+    Scenario("map_tasks_clock_1k", "map_tasks_1k with handlers that read the clock (every call under the frozen clock)",
+             clock_task_map, 1000, 5, moto="not comparable: needs Lambdas", node=PYTHON_HANDLERS),
     Scenario("load_1k", "loading (parse, validate, compile) a 1,000-state chain", chain_for_loading, 1000, 100,
              compile_only=True),
     Scenario("load_10k", "loading a 10,000-state chain", chain_for_loading, 10_000, 1000, compile_only=True),
