@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class ExecutionInfo:
     """Facts about the execution that do not change while it runs."""
 
-    execution_arn: str
-    name: str
-    input: Any
-    start_time: str
-    role_arn: str
-    state_machine_arn: str
-    state_machine_name: str
-    # None where AWS's context object has no RedriveCount: synchronous Express executions
-    # (recorded StartSyncExecution outputs of $$.Execution lack it; asynchronous Express has 0).
-    redrive_count: int | None = 0
+    __slots__ = ("execution_arn", "name", "input", "start_time", "role_arn", "state_machine_arn",
+                 "state_machine_name", "redrive_count")
+
+    def __init__(self, execution_arn: str, name: str, input: Any, start_time: str, role_arn: str,
+                 state_machine_arn: str, state_machine_name: str, redrive_count: int | None = 0) -> None:
+        self.execution_arn = execution_arn
+        self.name = name
+        self.input = input
+        self.start_time = start_time
+        self.role_arn = role_arn
+        self.state_machine_arn = state_machine_arn
+        self.state_machine_name = state_machine_name
+        # None where AWS's context object has no RedriveCount: synchronous Express executions
+        # (recorded StartSyncExecution outputs of $$.Execution lack it; asynchronous Express has 0).
+        self.redrive_count = redrive_count
 
     def execution_object(self) -> dict[str, Any]:
         execution = {

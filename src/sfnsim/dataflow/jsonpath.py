@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Union
 
@@ -86,17 +85,22 @@ def _parse_definite_steps(rest: str) -> tuple[Step, ...] | None:
     return tuple(steps)
 
 
-@dataclass(frozen=True)
+# CompiledPath and ReferencePath are plain slotted classes, not dataclasses: they are built on every
+# run's import path and nothing compares, hashes or copies them.
 class CompiledPath:
     """A compiled ASL path; call ``resolve`` with a Scope."""
 
-    text: str
-    root: str  # "data", "context" or "variable"
-    variable: str | None
-    steps: tuple[Step, ...] | None  # None when the path is indefinite
-    _ng: Any = None  # jsonpath-ng expression for indefinite paths
-    wildcard_steps: tuple[Step | None, ...] | None = None  # names, indexes and [*] (None), walked directly
-    _ng_text: str = ""  # the jsonpath-ng expression, compiled when a wildcard walk cannot answer
+    __slots__ = ("text", "root", "variable", "steps", "_ng", "wildcard_steps", "_ng_text")
+
+    def __init__(self, text: str, root: str, variable: str | None, steps: tuple[Step, ...] | None, _ng: Any = None,
+                 wildcard_steps: tuple[Step | None, ...] | None = None, _ng_text: str = "") -> None:
+        self.text = text
+        self.root = root  # "data", "context" or "variable"
+        self.variable = variable
+        self.steps = steps  # None when the path is indefinite
+        self._ng = _ng  # jsonpath-ng expression for indefinite paths
+        self.wildcard_steps = wildcard_steps  # names, indexes and [*] (None), walked directly
+        self._ng_text = _ng_text  # the jsonpath-ng expression, compiled when a wildcard walk cannot answer
 
     @property
     def definite(self) -> bool:
@@ -251,7 +255,6 @@ def is_path(text: Any) -> bool:
     return True
 
 
-# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class ReferencePath:
     """A ResultPath: a definite path into the data where a value is written.
 
