@@ -17,7 +17,7 @@ from sfnsim.dataflow.jsontypes import copy_json
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, data_limit_cause, payload_size
 from sfnsim.engine.child_executions import nested_target, start_execution_task
 from sfnsim.engine.clock import utc
-from sfnsim.engine.scheduler import Park, ParkTimeout, Sleep
+from sfnsim.engine.scheduler import NOW, Park, ParkTimeout, Sleep
 from sfnsim.engine.states.base import Outcome, StateExecutor, Visit
 from sfnsim.engine.states.fields import template_field
 from sfnsim.errors import HandlerError, StatesError, runtime_error, task_failure
@@ -69,7 +69,7 @@ class TaskState(StateExecutor):
         self._record_scheduled(visit, payload, timeout, heartbeat)
         # AWS starts a task a moment after scheduling it: concurrent branches record all their
         # TaskScheduled events before the TaskStarted ones (recorded inline Map histories).
-        yield Sleep(0)
+        yield NOW
         # An activity is started when a worker takes it; a handler that leaves it to one (PENDING)
         # records ActivityStarted later, through Execution.start_activity_task.
         is_activity = self.resource.kind == ACTIVITY
