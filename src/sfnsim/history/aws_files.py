@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -144,16 +143,21 @@ def _json_text(text: str, where: str) -> Any:
 # Reading definitions
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: it is built on every run's import path and nothing compares or copies it.
 class DefinitionSource:
     """A definition as given (text or dict) and what a describe-* output says about its machine."""
 
-    definition: Any
-    source_name: str
-    state_machine_name: str | None = None
-    state_machine_arn: str | None = None
-    state_machine_type: str | None = None
-    path: Path | None = None
+    __slots__ = ("definition", "source_name", "state_machine_name", "state_machine_arn", "state_machine_type", "path")
+
+    def __init__(self, definition: Any, source_name: str, state_machine_name: str | None = None,
+                 state_machine_arn: str | None = None, state_machine_type: str | None = None,
+                 path: Path | None = None) -> None:
+        self.definition = definition
+        self.source_name = source_name
+        self.state_machine_name = state_machine_name
+        self.state_machine_arn = state_machine_arn
+        self.state_machine_type = state_machine_type
+        self.path = path
 
 
 def read_definition(source: str | os.PathLike[str] | Mapping[str, Any]) -> DefinitionSource:
