@@ -113,6 +113,9 @@ def test_startup_is_measured_or_skipped_with_a_note(quick_report: dict[str, Any]
         assert startup["cli_seconds"] > startup["python_seconds"] > 0
         assert startup["cli_over_python"] == pytest.approx(startup["cli_seconds"] / startup["python_seconds"])
         assert startup["pytest_with_plugin_seconds"] > 0 and startup["pytest_without_plugin_seconds"] > 0
+        cpu = startup["cpu"]  # the same processes' CPU time, on which the targets' ratios are judged
+        assert cpu["cli_seconds"] > cpu["python_seconds"] > 0
+        assert cpu["cli_over_python"] == pytest.approx(cpu["cli_seconds"] / cpu["python_seconds"])
     else:
         assert "not there yet" in result["note"]
 
