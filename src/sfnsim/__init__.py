@@ -9,27 +9,33 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
-from sfnsim.errors import (
-    DefinitionError,
-    HandlerError,
-    InputError,
-    SfnSimError,
-    SimulationLimitError,
-    StatesError,
-    TaskFailed,
-    UnsupportedFeatureError,
-)
-
+# typing.TYPE_CHECKING without importing typing (type checkers know the name): `import sfnsim`
+# then costs next to nothing, and a pytest session that never uses sfnsim does not pay for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from sfnsim import mock
     from sfnsim.api import Execution, StateMachine
+    from sfnsim.errors import (
+        DefinitionError,
+        HandlerError,
+        InputError,
+        SfnSimError,
+        SimulationLimitError,
+        StatesError,
+        TaskFailed,
+        UnsupportedFeatureError,
+    )
     from sfnsim.server import serve
     from sfnsim.tasks.outcomes import PENDING, TaskResponse
 
 # Loaded on first use, so `sfnsim --help` does not pay for the engine.
+_ERRORS = ("DefinitionError", "HandlerError", "InputError", "SfnSimError", "SimulationLimitError", "StatesError",
+           "TaskFailed", "UnsupportedFeatureError")
 _LAZY = {
+    **{name: ("sfnsim.errors", name) for name in _ERRORS},
     "StateMachine": ("sfnsim.api", "StateMachine"),
     "Execution": ("sfnsim.api", "Execution"),
     "TaskResponse": ("sfnsim.tasks.outcomes", "TaskResponse"),
@@ -48,6 +54,10 @@ def __getattr__(name: str) -> Any:
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

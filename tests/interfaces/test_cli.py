@@ -335,6 +335,15 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
+def test_importing_sfnsim_loads_nothing_until_a_name_is_used() -> None:
+    # A pytest session that never uses sfnsim still imports it (the plugin): it must cost nothing.
+    code = ("import sys, sfnsim; print([m for m in sys.modules if m.startswith('sfnsim.')]); "
+            "from sfnsim import *; import sfnsim.errors as e; "
+            "print(StatesError is e.StatesError, set(sfnsim.__all__) <= set(dir(sfnsim)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split("\n")[:2] == ["[]", "True True"], done.stderr
+
+
 # What running a plain JSON definition must not import: each is only for some definitions or outputs
 # (YAML text, templates, Distributed Map, AWS backends; pydantic only for a definition whose shape
 # sfnsim.asl.shape cannot vouch for; rich only for a terminal or text it would change).
