@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sfnsim import StateMachine, TaskFailed, TaskResponse
-from sfnsim.engine.runtime import uuid4_text
+from sfnsim.dataflow.intrinsics import uuid4_text
 from sfnsim.tasks.outcomes import PENDING
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:work"

@@ -29,7 +29,6 @@ import hashlib
 import json
 import math
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -37,6 +36,7 @@ from typing import Any, Callable, Final, Mapping
 
 import jlens
 
+from sfnsim.dataflow.intrinsics import random_uuid
 from sfnsim.dataflow.jsontypes import compact_json, copy_json, json_type_name
 from sfnsim.errors import StatesError
 
@@ -315,7 +315,7 @@ def _random(seed: Any = None) -> float:
 
 def _uuid() -> str:
     """``$uuid()``: a version 4 UUID drawn from the execution's generator."""
-    return str(uuid.UUID(int=_CURRENT_RNG.get().getrandbits(128), version=4))
+    return random_uuid(_CURRENT_RNG.get())
 
 
 def _reject_constant(name: str) -> Any:

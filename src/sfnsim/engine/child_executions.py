@@ -39,6 +39,7 @@ from sfnsim.engine.scheduler import ExecutionDeadline, Gather, Park, Scheduler, 
 from sfnsim.errors import StatesError, runtime_error, task_failure
 from sfnsim.history.events import MAX_HISTORY_EVENTS, HistoryRecorder
 from sfnsim.tasks.resources import SYNC, WAIT_FOR_TASK_TOKEN, Resource
+from sfnsim.tasks.shapes import http_date
 
 if TYPE_CHECKING:
     from sfnsim.engine.compiler import CompiledMachine
@@ -348,7 +349,7 @@ def start_response(record: ChildExecution) -> dict[str, Any]:
     request_id = _request_id(record.execution_arn)
     body = json.dumps({"executionArn": record.execution_arn, "startDate": record.start_date.timestamp()},
                       separators=(",", ":"))
-    date = record.start_date.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    date = http_date(record.start_date)
     return {
         "ExecutionArn": record.execution_arn,
         "SdkHttpMetadata": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 
 def utc(moment: datetime) -> datetime:
@@ -12,26 +13,18 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+# Each Task formats its entered and invoked times, mostly the same instant as the last one: the
+# text of the last moment is kept.
+@lru_cache(maxsize=1)
 def iso_millis(moment: datetime) -> str:
     """AWS's timestamp text in the context object, e.g. ``2024-01-01T00:00:00.000Z``."""
-    # Each Task formats its entered and invoked times, mostly the same instant as the last one: the
-    # text of the last moment is kept. ``isoformat`` is C and truncates to milliseconds like the
-    # division did; ``strftime`` was several times slower (and, while handlers see frozen time,
-    # goes through freezegun's patched ``time.strftime``).
-    global _last_iso
-    last = _last_iso  # read once: another thread may replace it meanwhile
-    if last[0] == moment:
-        return last[1]
+    # ``isoformat`` is C and truncates to milliseconds like the division did; ``strftime`` was
+    # several times slower (and, while handlers see frozen time, goes through freezegun's patched
+    # ``time.strftime``).
     at = utc(moment)
     if at.year < 1000:  # strftime's %Y does not pad such years (kept as it was)
-        text = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-    else:
-        text = at.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-    _last_iso = (moment, text)
-    return text
-
-
-_last_iso: tuple[datetime | None, str] = (None, "")
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return at.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

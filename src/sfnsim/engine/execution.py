@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from sfnsim.dataflow.context import ExecutionInfo
+from sfnsim.dataflow.intrinsics import random_uuid
 from sfnsim.dataflow.jsontypes import json_value_problem
 from sfnsim.dataflow.pipeline import MAX_PAYLOAD_BYTES, payload_size
 from sfnsim.engine.clock import VirtualClock, iso_millis, utc
@@ -72,11 +73,11 @@ class ExecutionRunner:
         self.scheduler = Scheduler(self.clock, deadline)
         self.history = HistoryRecorder(self.clock.now, limit=None if express else MAX_HISTORY_EVENTS)
         rng = random.Random(options.seed)
-        name = options.name or str(_uuid(rng))
+        name = options.name or random_uuid(rng)
         prefix = f"arn:aws:states:{options.region}:{options.account}"
         role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsExecutionRole"
         # Express execution ARNs as AWS records them: arn:…:express:<machine>:<name>:<id>.
-        execution_arn = (f"{prefix}:express:{machine_name}:{name}:{_uuid(rng)}" if express
+        execution_arn = (f"{prefix}:express:{machine_name}:{name}:{random_uuid(rng)}" if express
                          else f"{prefix}:execution:{machine_name}:{name}")
         self.machine_type = options.machine_type
         self.synchronous = express and options.synchronous
@@ -234,12 +235,6 @@ def _fewer_collections(gen0: int = 50_000) -> Iterator[None]:
 
 class InvalidToken(SfnSimError):
     """send_task_* with a token no task is waiting on (AWS: TaskDoesNotExist / InvalidToken)."""
-
-
-def _uuid(rng: random.Random) -> str:
-    import uuid
-
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _checked_start_time(start: datetime) -> datetime:

@@ -8,6 +8,7 @@ legacy Lambda ARN form, which returns the function's result directly) pass the v
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Callable
 
 from sfnsim.dataflow.jsontypes import compact_json
@@ -23,7 +24,7 @@ def shape_result(resource: Resource, value: Any, *, new_request_id: Callable[[],
 
 
 def lambda_invoke_response(payload: Any, request_id: str, now: datetime) -> dict[str, Any]:
-    return _invoke_response(payload, request_id, _http_date(now), str(len(compact_json(payload, ascii_only=True))))
+    return _invoke_response(payload, request_id, http_date(now), str(len(compact_json(payload, ascii_only=True))))
 
 
 def size_bound(resource: Resource, result: Any) -> int | None:
@@ -76,17 +77,12 @@ def _invoke_response(payload: Any, request_id: str, date: str, length: str) -> d
 _ENVELOPE_BYTES = len(compact_json(_invoke_response(None, "", "", ""))) - len("null")
 
 
-def _http_date(now: datetime) -> str:
-    # The tasks of a Map mostly answer at one virtual instant: its text is kept (strftime is slow,
-    # slower still through freezegun's patched ``time.strftime`` while a run's handlers see frozen time).
-    global _last_date
-    last = _last_date  # read once: another thread may replace it meanwhile
-    if last[0] != now:
-        last = _last_date = (now, now.strftime("%a, %d %b %Y %H:%M:%S GMT"))
-    return last[1]
-
-
-_last_date: tuple[datetime | None, str] = (None, "")
+# The tasks of a Map mostly answer at one virtual instant: its text is kept (strftime is slow,
+# slower still through freezegun's patched ``time.strftime`` while a run's handlers see frozen time).
+@lru_cache(maxsize=1)
+def http_date(now: datetime) -> str:
+    """The ``Date`` header of an AWS response at ``now``, e.g. ``Mon, 01 Jan 2024 00:00:00 GMT``."""
+    return now.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 # What AWS checks in an integration's parameters before it schedules the task. A failure is a

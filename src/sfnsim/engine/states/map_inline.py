@@ -40,7 +40,7 @@ class InlineMapState(MapState):
             if alone and self.runs_now and (not concurrent or not limit or limit >= len(items)):
                 results = yield from self._run_in_order(visit, cursor, effective, items, concurrent)
             else:
-                results = yield from self._run_scheduled(visit, cursor, effective, items, limit,
+                results = yield from self._run_scheduled(visit, cursor, effective, items, limit, concurrent,
                                                          concurrent and alone)
         except StatesError:
             visit.branch.prev = cursor.position
@@ -49,8 +49,7 @@ class InlineMapState(MapState):
         return self.io.output(visit, results, self.next)
 
     def _run_scheduled(self, visit: Visit, cursor: "_Cursor", effective: Any, items: list[Any], limit: int,
-                       start_first_wave: bool) -> Generator[Any, Any, list[Any]]:
-        concurrent = limit != 1 and len(items) > 1
+                       concurrent: bool, start_first_wave: bool) -> Generator[Any, Any, list[Any]]:
         started: list[Branch] = []
         if start_first_wave:
             # AWS starts every concurrent iteration before any of them enters its first state, and
