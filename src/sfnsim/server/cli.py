@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +73,12 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
                          account=account, time_scale=time_scale, log_requests=log_requests, aws=aws_spec)
     except OSError as exc:
         raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    stop = threading.Event()
+    # The handler only sets a flag: a threading.Event set from a signal handler can deadlock, when
+    # the signal lands while the main thread holds the Event's own lock inside wait() (seen as a
+    # server that ignored SIGTERM under load).
+    stop_requested: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda received, _frame: stop_requested.append(received))
     try:
         with endpoint.backend.lock:
             for name, definition, role_arn, machine_type in machines:
@@ -86,8 +89,8 @@ def serve_command(host: str, port: int, mock_config: Path | None, handler_specs:
                 click.echo(f"created {record.arn}")
         click.echo(f"sfnsim serve: listening on {endpoint.url}", nl=True)
         click.get_text_stream("stdout").flush()
-        while not stop.wait(0.5):
-            pass
+        while not stop_requested:
+            time.sleep(0.2)  # a signal's handler runs as soon as the sleep is interrupted
     finally:
         endpoint.stop()
     click.echo("sfnsim serve: stopped")
